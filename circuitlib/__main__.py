@@ -1,0 +1,7 @@
+"""`python -m circuitlib ...`: see circuitlib.cli."""
+
+import sys
+
+from circuitlib.cli import main
+
+sys.exit(main())

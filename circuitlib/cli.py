@@ -1,0 +1,119 @@
+"""Command line (DESIGN.md section 5). Bad input prints one line on stderr and exits with 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+import numpy as np
+
+from circuitlib.errors import CircuitlibError
+from circuitlib.netlist import AcSweep, read_netlist_file
+
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not usage + message
+        raise CircuitlibError(f"{self.prog}: {message}")
+
+
+def sweep_frequencies(sweep: AcSweep) -> np.ndarray:
+    """The frequencies (Hz) of an `.ac` sweep, as ngspice lays them out."""
+    if sweep.variation == "lin":
+        return np.linspace(sweep.fstart_hz, sweep.fstop_hz, sweep.points)
+    base = 10.0 if sweep.variation == "dec" else 2.0
+    n = int(math.floor(sweep.points * math.log(sweep.fstop_hz / sweep.fstart_hz, base) + 1e-9)) + 1
+    return sweep.fstart_hz * base ** (np.arange(n) / sweep.points)
+
+
+def _sweep(args: argparse.Namespace, from_file: AcSweep | None) -> AcSweep:
+    base = from_file or AcSweep()
+    given = (args.fstart, args.fstop, args.ppd)
+    sweep = base if given == (None, None, None) else AcSweep(
+        "dec", args.ppd or 200, args.fstart or 1.0, args.fstop or 1e6)
+    if not (0 < sweep.fstart_hz < sweep.fstop_hz and math.isfinite(sweep.fstop_hz) and 0 < sweep.points <= 10_000):
+        raise CircuitlibError("need 0 < fstart < fstop (finite) and 0 < ppd <= 10000")
+    return sweep
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "none"
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+def cmd_measure(args: argparse.Namespace) -> int:
+    from circuitlib.measure import measure
+
+    parsed = read_netlist_file(args.file, args.out)
+    m = measure(parsed.circuit)
+    if args.json:
+        print(json.dumps(m.to_json()))
+        return 0
+    print(f"valid: {'yes' if m.valid else 'no'}")
+    for p in m.problems:
+        print(f"  problem {p}")
+    for key in ("response", "fc_hz", "f0_hz", "q", "q_pole", "order"):
+        why = f"  ({m.absent[key]})" if key in m.absent and getattr(m, key) is None else ""
+        print(f"{key}: {_fmt(getattr(m, key))}{why}")
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    parsed = read_netlist_file(args.file, args.out)
+    sweep = _sweep(args, parsed.ac)
+    if args.engine == "ngspice":
+        from circuitlib.spice import simulate
+
+        result = simulate(parsed.circuit, sweep)
+        f_hz, h = result.f_hz, result.h
+    else:
+        from circuitlib.mna import pencil, response_hz
+
+        f_hz = sweep_frequencies(sweep)
+        h = response_hz(pencil(parsed.circuit), f_hz)
+    if args.json:
+        print(json.dumps({"engine": args.engine, "f_hz": f_hz.tolist(), "re": h.real.tolist(), "im": h.imag.tolist()}))
+        return 0
+    print("f_hz\tmag_db\tphase_deg")
+    mag_db = 20 * np.log10(np.maximum(np.abs(h), 1e-300))
+    for f, m, ph in zip(f_hz, mag_db, np.degrees(np.angle(h))):
+        print(f"{f:.6g}\t{m:.6f}\t{ph:.4f}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m circuitlib", description="Measure, simulate and generate RLC filter circuits.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    m = sub.add_parser("measure", help="validity, response class, fc, f0, q, q_pole, poles and zeros")
+    m.add_argument("file")
+    m.add_argument("--out", required=True, help="output node name")
+    m.add_argument("--json", action="store_true")
+    m.set_defaults(func=cmd_measure)
+    s = sub.add_parser("simulate", help="AC sweep with ngspice or the nodal solver")
+    s.add_argument("file")
+    s.add_argument("--out", required=True, help="output node name")
+    s.add_argument("--engine", choices=("ngspice", "mna"), default="ngspice")
+    s.add_argument("--fstart", type=float)
+    s.add_argument("--fstop", type=float)
+    s.add_argument("--ppd", type=int, help="points per decade")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_simulate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return args.func(args)
+    except CircuitlibError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BrokenPipeError:  # output piped into head and closed
+        return 0
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130

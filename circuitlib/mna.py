@@ -1,0 +1,310 @@
+"""Nodal analysis: the pencil (G, C) of a circuit, its exact frequency response
+(numpy for one circuit, torch batched and differentiable for many), and its poles
+and zeros as generalized eigenvalues.
+
+Formulation (modified nodal analysis with the ideal source eliminated):
+unknowns are the voltages of every node except GND and VIN, then one current per
+inductor. With the input u = V(VIN) = 1,
+
+    (G + s C) x = b0 + s b1,    H(s) = x[VOUT] = c^T x.
+
+Poles are the finite generalized eigenvalues of (G, -C); zeros are those of the
+pencil bordered by the input and output vectors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg
+import torch
+
+from circuitlib.circuit import GND, VIN, Circuit, Problem
+
+KIND_CODE = {"R": 0, "L": 1, "C": 2}
+
+
+@dataclass
+class Layout:
+    """Where each component's value lands in the pencil; the structure of one circuit, no values."""
+
+    size: int  # reduced unknowns: nodes other than GND/VIN, then inductor currents
+    kinds: np.ndarray  # (n_comp,) 0=R, 1=L, 2=C
+    values: np.ndarray  # (n_comp,) SI values (ohm, henry, farad)
+    rows: np.ndarray  # stamp rows in the full (VIN-included) matrix
+    cols: np.ndarray
+    comp: np.ndarray  # component index of each stamp
+    sign: np.ndarray  # +1 / -1
+    const_rows: np.ndarray  # constant G stamps (inductor incidence)
+    const_cols: np.ndarray
+    const_vals: np.ndarray
+
+
+def layout(circuit: Circuit) -> Layout:
+    """Stamp pattern of `circuit` (GND rows dropped, VIN kept at full index 0)."""
+    comps = circuit.components()
+    n_l = sum(c.kind == "L" for c in comps)
+    full = circuit.n_nodes - 1 + n_l
+    rows, cols, comp, sign = [], [], [], []
+    crow, ccol, cval = [], [], []
+    l_row = circuit.n_nodes - 1
+    for k, c in enumerate(comps):
+        a, b = c.node_a - 1, c.node_b - 1  # full index, -1 means GND
+        if c.kind in "RC":
+            for (i, j, sg) in ((a, a, 1), (b, b, 1), (a, b, -1), (b, a, -1)):
+                if i >= 0 and j >= 0:
+                    rows.append(i), cols.append(j), comp.append(k), sign.append(sg)
+        else:  # inductor: its current is unknown l_row; branch equation v_a - v_b - sL i = 0
+            for (i, sg) in ((a, 1.0), (b, -1.0)):
+                if i >= 0:
+                    crow += [i, l_row]
+                    ccol += [l_row, i]
+                    cval += [sg, sg]
+            rows.append(l_row), cols.append(l_row), comp.append(k), sign.append(-1)
+            l_row += 1
+    as_int = lambda v: np.asarray(v, dtype=np.int64)  # noqa: E731
+    return Layout(full - 1, as_int([KIND_CODE[c.kind] for c in comps]),
+                  np.asarray([c.value for c in comps], dtype=float), as_int(rows), as_int(cols),
+                  as_int(comp), np.asarray(sign, dtype=float), as_int(crow), as_int(ccol),
+                  np.asarray(cval, dtype=float))
+
+
+@dataclass
+class Pencil:
+    """H(s) = c^T (G + sC)^{-1} (b0 + s b1) for one circuit (float64)."""
+
+    G: np.ndarray
+    C: np.ndarray
+    b0: np.ndarray
+    b1: np.ndarray
+    c: np.ndarray
+
+
+def pencil(circuit: Circuit) -> Pencil:
+    lay = layout(circuit)
+    n = lay.size + 1
+    g_full, c_full = np.zeros((n, n)), np.zeros((n, n))
+    stamp = np.where(lay.kinds == 0, 1.0 / lay.values, lay.values)[lay.comp] * lay.sign
+    is_g = lay.kinds[lay.comp] == 0
+    np.add.at(g_full, (lay.rows[is_g], lay.cols[is_g]), stamp[is_g])
+    np.add.at(c_full, (lay.rows[~is_g], lay.cols[~is_g]), stamp[~is_g])
+    np.add.at(g_full, (lay.const_rows, lay.const_cols), lay.const_vals)
+    out = np.zeros(n - 1)
+    out[0] = 1.0  # VOUT is reduced index 0
+    return Pencil(g_full[1:, 1:], c_full[1:, 1:], -g_full[1:, 0], -c_full[1:, 0], out)
+
+
+def response(p: Pencil, s: np.ndarray) -> np.ndarray:
+    """Exact H(s) at complex frequencies `s` (rad/s), one dense solve per point, equilibrated."""
+    s = np.atleast_1d(np.asarray(s, dtype=complex))
+    a = p.G[None] + s[:, None, None] * p.C[None]
+    rhs = p.b0[None] + s[:, None] * p.b1[None]
+    scale = 1.0 / np.maximum(np.abs(a).max(axis=2), 1e-300)  # row equilibration
+    x = np.linalg.solve(a * scale[:, :, None], (rhs * scale)[..., None])[..., 0]
+    return x @ p.c
+
+
+def response_hz(p: Pencil, f_hz: np.ndarray) -> np.ndarray:
+    return response(p, 2j * np.pi * np.asarray(f_hz, dtype=float))
+
+
+# ---------------------------------------------------------------- order and poles/zeros
+
+
+def _roots(n_vertices: int, edges: list[tuple[int, int]]) -> list[int]:
+    """Union-find: the component label of each vertex of a graph."""
+    parent = list(range(n_vertices))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for a, b in edges:
+        parent[find(a)] = find(b)
+    return [find(i) for i in range(n_vertices)]
+
+
+def _rank(n_vertices: int, edges: list[tuple[int, int]]) -> int:
+    """Rank of a graph: vertices minus connected components."""
+    return n_vertices - len(set(_roots(n_vertices, edges)))
+
+
+def natural_order(circuit: Circuit) -> int:
+    """Number of natural frequencies: #L + #C - capacitor/source loops - inductor cutsets."""
+    comps = circuit.components()
+    source = [(VIN, GND)]
+    caps = [(c.node_a, c.node_b) for c in comps if c.kind == "C"] + source
+    c_loops = len(caps) - _rank(circuit.n_nodes, caps)
+    contracted = _roots(circuit.n_nodes, [(c.node_a, c.node_b) for c in comps if c.kind != "L"] + source)
+    inductors = [(contracted[c.node_a], contracted[c.node_b]) for c in comps if c.kind == "L"]
+    l_cuts = _rank(circuit.n_nodes, inductors)
+    return len(caps) - 1 + len(inductors) - c_loops - l_cuts
+
+
+def _equilibrate(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column scaling of the pencil (a, b); eigenvalues are unchanged."""
+    for _ in range(4):
+        m = np.abs(a) + np.abs(b)
+        r = 1.0 / np.sqrt(np.maximum(m.max(axis=1), 1e-300))
+        a, b = a * r[:, None], b * r[:, None]
+        m = np.abs(a) + np.abs(b)
+        cl = 1.0 / np.sqrt(np.maximum(m.max(axis=0), 1e-300))
+        a, b = a * cl[None, :], b * cl[None, :]
+    return a, b
+
+
+def _frequency_scale(p: Pencil) -> float:
+    """A characteristic angular frequency of the pencil (rad/s) used to scale s."""
+    g = np.abs(p.G[np.abs(p.G) > 0])
+    c = np.abs(p.C[np.abs(p.C) > 0])
+    if not len(c):
+        return 1.0
+    return float(np.exp(np.mean(np.log(g)) - np.mean(np.log(c)))) if len(g) else 1.0
+
+
+def _finite_eigs(a: np.ndarray, b: np.ndarray, count: int, w: float) -> np.ndarray:
+    """The `count` most finite eigenvalues of the pencil a + s b, for s scaled by w."""
+    if count <= 0 or a.size == 0:
+        return np.zeros(0, dtype=complex)
+    a, b = _equilibrate(a, w * b)
+    alpha, beta = scipy.linalg.eig(a, -b, right=False, homogeneous_eigvals=True)
+    ratio = np.abs(beta) / np.maximum(np.abs(alpha), 1e-300)
+    keep = np.argsort(-ratio)[:count]
+    keep = keep[ratio[keep] > 1e-13]
+    return np.sort_complex(w * alpha[keep] / beta[keep])
+
+
+@dataclass
+class PoleZero:
+    """Poles and zeros in rad/s; `cancelled` holds coinciding pole/zero pairs removed from both."""
+
+    poles: np.ndarray
+    zeros: np.ndarray
+    cancelled: np.ndarray
+    identically_zero: bool
+
+
+def _clean(z: np.ndarray, scale: float) -> np.ndarray:
+    """Snap tiny real/imag parts from rounding to exact zero and pair conjugates."""
+    z = np.asarray(z, dtype=complex)
+    re = np.where(np.abs(z.real) < 1e-12 * np.maximum(np.abs(z), scale * 1e-9), 0.0, z.real)
+    im = np.where(np.abs(z.imag) < 1e-9 * np.maximum(np.abs(z), scale * 1e-9), 0.0, z.imag)
+    return np.sort_complex(re + 1j * im)
+
+
+def _cancel(poles: np.ndarray, zeros: np.ndarray, scale: float, rtol: float = 1e-6):
+    poles, zeros = list(poles), list(zeros)
+    cancelled = []
+    for p in list(poles):
+        if not zeros:
+            break
+        d = [abs(p - z) for z in zeros]
+        k = int(np.argmin(d))
+        if d[k] <= rtol * max(abs(p), abs(zeros[k])) + 1e-7 * scale:
+            cancelled.append(p)
+            poles.remove(p)
+            zeros.pop(k)
+    return np.array(poles, dtype=complex), np.array(zeros, dtype=complex), np.array(cancelled, dtype=complex)
+
+
+def poles_zeros(circuit: Circuit, p: Pencil | None = None) -> PoleZero:
+    """Poles and zeros of H(s) from the generalized eigenvalues of the nodal pencils."""
+    p = p or pencil(circuit)
+    w = _frequency_scale(p)
+    order = natural_order(circuit)
+    poles = _finite_eigs(p.G, p.C, order, w)
+    probe = response(p, 1j * w * np.array([0.37, 1.0, 2.9]))
+    if np.all(np.abs(probe) < 1e-14):
+        return PoleZero(poles, np.zeros(0, complex), np.zeros(0, complex), True)
+    n = p.G.shape[0]
+    a = np.zeros((n + 1, n + 1))
+    b = np.zeros((n + 1, n + 1))
+    a[:n, :n], a[:n, n], a[n, :n] = p.G, -p.b0, p.c
+    b[:n, :n], b[:n, n] = p.C, -p.b1
+    zeros = _finite_eigs(a, b, order, w)
+    zeros = zeros[np.abs(zeros) < 1e9 * w]
+    poles, zeros, cancelled = _cancel(_clean(poles, w), _clean(zeros, w), w)
+    return PoleZero(poles, zeros, cancelled, False)
+
+
+def electrical_problems(circuit: Circuit) -> list[Problem]:
+    """Validity rules that need the pencil: non-singular at test frequencies, H(s) not constant."""
+    p = pencil(circuit)
+    w = _frequency_scale(p)
+    test_s = 2j * np.pi * np.array([10.0, 1e3, 1e5, 1e6]) if circuit.is_reactive() else 1j * w * np.ones(1)
+    for s in test_s:
+        a = p.G + s * p.C
+        if not np.all(np.isfinite(a)) or np.linalg.cond(a) > 1e14:
+            return [Problem("singular_matrix", f"the nodal matrix is singular at {abs(s) / (2 * np.pi):g} Hz")]
+    pz = poles_zeros(circuit, p)
+    if pz.identically_zero:
+        return [Problem("constant_transfer", "H(s) is identically zero")]
+    if len(pz.poles) == 0 and len(pz.zeros) == 0:
+        return [Problem("constant_transfer", "H(s) does not depend on frequency (no reactive element shapes it)")]
+    return []
+
+
+# ---------------------------------------------------------------- torch: batched, differentiable
+
+
+@dataclass
+class Batch:
+    """Stacked pencils of several circuits, padded to one size, with differentiable values."""
+
+    layouts: list[Layout]
+    size: int
+
+    @classmethod
+    def of(cls, circuits: list[Circuit]) -> Batch:
+        lays = [layout(c) for c in circuits]
+        return cls(lays, max(lay.size for lay in lays))
+
+    def values(self, dtype: torch.dtype = torch.float64) -> list[torch.Tensor]:
+        return [torch.as_tensor(lay.values, dtype=dtype) for lay in self.layouts]
+
+    def matrices(self, values: list[torch.Tensor]) -> tuple[torch.Tensor, ...]:
+        """G, C, b0, b1, c as (B, n, n) and (B, n) tensors; gradients flow to `values`."""
+        n, bsz = self.size + 1, len(self.layouts)
+        dtype = values[0].dtype
+        g = torch.zeros(bsz, n, n, dtype=dtype)
+        c = torch.zeros(bsz, n, n, dtype=dtype)
+        for i, (lay, val) in enumerate(zip(self.layouts, values)):
+            kinds = torch.as_tensor(lay.kinds)
+            stamped = torch.where(kinds == 0, 1.0 / val, val)[lay.comp] * torch.as_tensor(lay.sign, dtype=dtype)
+            is_g = torch.as_tensor(lay.kinds[lay.comp] == 0)
+            gi = torch.zeros(n, n, dtype=dtype).index_put(
+                (torch.as_tensor(lay.rows[lay.kinds[lay.comp] == 0]), torch.as_tensor(lay.cols[lay.kinds[lay.comp] == 0])),
+                stamped[is_g], accumulate=True)
+            ci = torch.zeros(n, n, dtype=dtype).index_put(
+                (torch.as_tensor(lay.rows[lay.kinds[lay.comp] != 0]), torch.as_tensor(lay.cols[lay.kinds[lay.comp] != 0])),
+                stamped[~is_g], accumulate=True)
+            gi = gi.index_put((torch.as_tensor(lay.const_rows), torch.as_tensor(lay.const_cols)),
+                              torch.as_tensor(lay.const_vals, dtype=dtype), accumulate=True)
+            pad = torch.arange(lay.size + 1, n)
+            gi[pad, pad] = 1.0  # padding unknowns: x = 0
+            g[i], c[i] = gi, ci
+        out = torch.zeros(bsz, n - 1, dtype=dtype)
+        out[:, 0] = 1.0
+        return g[:, 1:, 1:], c[:, 1:, 1:], -g[:, 1:, 0], -c[:, 1:, 0], out
+
+
+def batch_response(g: torch.Tensor, c: torch.Tensor, b0: torch.Tensor, b1: torch.Tensor,
+                   out: torch.Tensor, omega_rad_s: torch.Tensor) -> torch.Tensor:
+    """H(j omega) for every circuit and frequency: (B, F) complex, differentiable."""
+    s = 1j * omega_rad_s.to(torch.complex128)[None, :, None, None]
+    a = g.to(torch.complex128)[:, None] + s * c.to(torch.complex128)[:, None]
+    rhs = b0.to(torch.complex128)[:, None] + s[..., 0] * b1.to(torch.complex128)[:, None]
+    scale = 1.0 / a.abs().amax(dim=-1).clamp_min(1e-300)
+    x = torch.linalg.solve(a * scale[..., None], (rhs * scale)[..., None])[..., 0]
+    return (x * out.to(torch.complex128)[:, None]).sum(-1)
+
+
+def batch_response_hz(circuits: list[Circuit], f_hz: np.ndarray) -> np.ndarray:
+    """Convenience: exact responses of many circuits on one frequency grid, (B, F) complex."""
+    batch = Batch.of(circuits)
+    mats = batch.matrices(batch.values())
+    omega = torch.as_tensor(2 * np.pi * np.asarray(f_hz, dtype=float))
+    return batch_response(*mats, omega).numpy()

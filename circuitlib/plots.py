@@ -1,0 +1,100 @@
+"""Figures: schematics drawn with schemdraw from the same Circuit that writes the
+netlist (same element names and values), and Bode plots of the exact response."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import schemdraw  # noqa: E402
+import schemdraw.elements as elm  # noqa: E402
+
+from circuitlib.circuit import GND, VIN, VOUT, Circuit  # noqa: E402
+from circuitlib.mna import pencil, response_hz  # noqa: E402
+
+_PREFIX = [(1e6, "M"), (1e3, "k"), (1, ""), (1e-3, "m"), (1e-6, "µ"), (1e-9, "n"), (1e-12, "p")]
+_UNIT = {"R": "Ω", "L": "H", "C": "F"}
+_SYMBOL = {"R": elm.Resistor, "L": elm.Inductor2, "C": elm.Capacitor}
+
+
+def eng(value: float, unit: str = "") -> str:
+    """Engineering notation: 12.3k, 4.7n."""
+    for scale, prefix in _PREFIX:
+        if abs(value) >= scale:
+            return f"{value / scale:.3g}{prefix}{unit}"
+    return f"{value:.3g}{unit}"
+
+
+def _bus_order(circuit: Circuit) -> list[int]:
+    return [GND, VIN] + list(range(3, circuit.n_nodes)) + [VOUT]
+
+
+def schematic(circuit: Circuit, ax: plt.Axes | None = None, title: str | None = None) -> plt.Figure:
+    """Every node is a vertical bus; every element is drawn between its two buses, labelled
+    with its netlist name and value, so the drawing and the netlist cannot disagree."""
+    order = _bus_order(circuit)
+    x = {node: 3.2 * i for i, node in enumerate(order)}
+    comps = circuit.components()
+    top = 2.0 * len(comps)
+    fig = ax.figure if ax is not None else plt.figure(figsize=(1.6 + 1.4 * len(order), 1.0 + 0.75 * len(comps)))
+    ax = ax or fig.add_subplot(111)
+    d = schemdraw.Drawing(canvas=ax, show=False)
+    d.config(fontsize=10, unit=2.0)
+    if True:
+        for node in order:
+            label = "GND" if node == GND else circuit.node_name(node)
+            d += elm.Line().at((x[node], 0)).to((x[node], top)).color("#555")
+            d += elm.Label().at((x[node], top + 0.5)).label(label, fontsize=11)
+        d += elm.Ground().at((x[GND], 0))
+        d += elm.SourceSin().at((x[VIN], -2.2)).to((x[VIN], 0)).label("1 V", loc="bot")
+        d += elm.Line().at((x[VIN], -2.2)).to((x[GND], -2.2))
+        d += elm.Line().at((x[GND], -2.2)).to((x[GND], 0))
+        for row, comp in enumerate(comps):
+            y = top - 1.0 - 2.0 * row
+            a, b = sorted((comp.node_a, comp.node_b), key=lambda n: x[n])
+            left, right = x[a], x[b]
+            mid = (left + right) / 2
+            d += elm.Dot().at((left, y))
+            d += elm.Dot().at((right, y))
+            d += elm.Line().at((left, y)).to((mid - 1.0, y))
+            d += _SYMBOL[comp.kind]().at((mid - 1.0, y)).to((mid + 1.0, y)).label(
+                f"{comp.name} {eng(comp.value, _UNIT[comp.kind])}", fontsize=9)
+            d += elm.Line().at((mid + 1.0, y)).to((right, y))
+    d.draw(show=False)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def bode(circuit: Circuit, f_hz: np.ndarray | None = None, ax: plt.Axes | None = None,
+         target_hz: float | None = None, label: str | None = None) -> plt.Axes:
+    """Magnitude of the exact response in dB against frequency, with an optional target marker."""
+    f_hz = np.logspace(0, 7, 1401) if f_hz is None else f_hz
+    h = response_hz(pencil(circuit), f_hz)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.2))
+    ax.semilogx(f_hz, 20 * np.log10(np.maximum(np.abs(h), 1e-15)), label=label)
+    if target_hz:
+        ax.axvline(target_hz, color="crimson", ls="--", lw=1, label=f"target {eng(target_hz, 'Hz')}")
+    ax.set_xlabel("frequency (Hz)")
+    ax.set_ylabel("|H| (dB)")
+    ax.grid(True, which="both", alpha=0.3)
+    if target_hz or label:
+        ax.legend(loc="best", fontsize=8)
+    return ax
+
+
+def schematic_and_bode(circuit: Circuit, title: str = "", target_hz: float | None = None) -> plt.Figure:
+    """One figure: schematic on the left, Bode magnitude on the right."""
+    n_cols = circuit.n_nodes
+    fig = plt.figure(figsize=(4 + 1.3 * n_cols, 3.4 + 0.25 * len(circuit.components())))
+    gs = fig.add_gridspec(1, 2, width_ratios=[1.2 + 0.25 * n_cols, 1.6])
+    schematic(circuit, ax=fig.add_subplot(gs[0]))
+    bode(circuit, ax=fig.add_subplot(gs[1]), target_hz=target_hz)
+    fig.suptitle(title)
+    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.14, top=0.88, wspace=0.15)
+    return fig
