@@ -144,11 +144,48 @@ def structural_problems(circuit: Circuit) -> list[Problem]:
     return out + _value_problems(circuit)
 
 
+BLOCKING = ("unknown_node", "self_loop", "value_out_of_range")  # no pencil can be built or trusted
+
+
 def problems(circuit: Circuit) -> list[Problem]:
     """Every validity rule of DESIGN.md section 3; an empty list means valid."""
     from circuitlib.mna import electrical_problems
 
     found = structural_problems(circuit)
-    if any(p.code in ("unknown_node", "self_loop") for p in found):
+    if any(p.code in BLOCKING for p in found):
         return found
     return found + electrical_problems(circuit)
+
+
+def _canonical(circuit: Circuit) -> tuple[str, list[int]]:
+    """The smallest edge list over every relabelling of the internal nodes, and the internal
+    nodes in that canonical order."""
+    import itertools
+
+    internal = list(range(3, circuit.n_nodes))
+    present = [(a, b, e.edge_class) for (a, b), e in circuit.edges.items() if e.parts()]
+    best, order = None, internal
+    for perm in itertools.permutations(internal):
+        relabel = {GND: GND, VIN: VIN, VOUT: VOUT, **dict(zip(internal, perm))}
+        items = sorted((min(relabel[a], relabel[b]), max(relabel[a], relabel[b]), cls) for a, b, cls in present)
+        key = ",".join(f"{a}-{b}:{cls}" for a, b, cls in items)
+        if best is None or key < best:
+            best, order = key, sorted(internal, key=lambda n: relabel[n])
+    return best or "", order
+
+
+def canonical_order(circuit: Circuit) -> list[int]:
+    """Node order GND, VIN, VOUT, then internal nodes in canonical order (isomorphic circuits agree)."""
+    return [GND, VIN, VOUT] + _canonical(circuit)[1]
+
+
+def topology_signature(circuit: Circuit) -> str:
+    """Canonical topology string, equal for circuits that are isomorphic with GND, VIN and VOUT fixed."""
+    if circuit.n_internal > 6:  # too many relabellings: Weisfeiler-Lehman hash (equal for isomorphic graphs)
+        import networkx as nx
+
+        g = nx.Graph()
+        g.add_nodes_from((n, {"role": str(min(n, 3))}) for n in range(circuit.n_nodes))
+        g.add_edges_from((a, b, {"cls": e.edge_class}) for (a, b), e in circuit.edges.items() if e.parts())
+        return f"{circuit.n_internal}|wl:" + nx.weisfeiler_lehman_graph_hash(g, edge_attr="cls", node_attr="role")
+    return f"{circuit.n_internal}|{_canonical(circuit)[0]}"

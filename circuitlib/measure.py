@@ -13,13 +13,13 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from scipy.optimize import brentq, minimize_scalar
 
-from circuitlib.circuit import Circuit, problems
-from circuitlib.mna import Pencil, PoleZero, pencil, poles_zeros, response_hz
+from circuitlib.circuit import BLOCKING, Circuit, structural_problems
+from circuitlib.mna import Pencil, PoleZero, electrical_problems, pencil, poles_zeros, response_hz
 
 ZERO_LIMIT_DB = 60.0  # a limit this far below the largest gain counts as zero
 NOTCH_DB = 10.0  # a bandstop dips at least this far below the smaller limit
 HALF_POWER = 1.0 / math.sqrt(2.0)  # -3.0103 dB
-GRID_PPD = 400  # points per decade of the search grid before refinement
+GRID_PPD = 100  # points per decade of the search grid, plus dense windows at sharp poles and zeros
 
 
 @dataclass
@@ -53,11 +53,17 @@ class _Response:
 
     def __init__(self, p: Pencil, pz: PoleZero):
         self.p = p
-        nat = np.abs(np.concatenate([pz.poles, pz.zeros, pz.cancelled]))
-        nat = nat[nat > 0] / (2 * np.pi)
-        lo, hi = (nat.min() / 1e3, nat.max() * 1e3) if len(nat) else (1e-3, 1e9)
-        grid = np.logspace(np.log10(lo), np.log10(hi), int(GRID_PPD * np.log10(hi / lo)) + 2)
-        self.f_hz = np.unique(np.concatenate([grid, nat]))
+        roots = np.concatenate([pz.poles, pz.zeros, pz.cancelled])
+        roots = roots[np.abs(roots) > 0]
+        nat = np.abs(roots) / (2 * np.pi)
+        lo, hi = (nat.min() / 1e2, nat.max() * 1e2) if len(nat) else (1e-3, 1e9)
+        grid = [np.logspace(np.log10(lo), np.log10(hi), int(GRID_PPD * np.log10(hi / lo)) + 2), nat]
+        for root, f in zip(roots, nat):  # dense windows around sharp resonances and notches
+            q = abs(root) / (2 * abs(root.real)) if root.real else 1e6
+            if q > 1:
+                grid.append(f * (1 + np.linspace(-4, 4, 81) / q))
+        self.f_hz = np.unique(np.concatenate(grid))
+        self.f_hz = self.f_hz[self.f_hz > 0]
         self.mag = np.abs(response_hz(p, self.f_hz))
         self.h0 = abs(response_hz(p, np.array([lo * 1e-9]))[0])
         self.hinf = abs(response_hz(p, np.array([hi * 1e9]))[0])
@@ -149,11 +155,14 @@ def _band(r: _Response, kind: str) -> tuple[float | None, float | None, str]:
 
 def measure(circuit: Circuit) -> Measurement:
     """Validity, response class and every figure of DESIGN.md section 3 for one circuit."""
-    found = [str(p) for p in problems(circuit)]
-    if any(p.startswith(("self_loop", "unknown_node", "singular_matrix", "value_out_of_range")) for p in found):
-        return Measurement(False, found, None, absent={"all": "the circuit cannot be analysed: " + found[0]})
+    found = structural_problems(circuit)
+    if any(p.code in BLOCKING for p in found):
+        return Measurement(False, [str(p) for p in found], None, absent={"all": f"cannot be analysed: {found[0]}"})
     p = pencil(circuit)
     pz = poles_zeros(circuit, p)
+    found = [str(x) for x in found + electrical_problems(circuit, p, pz)]
+    if any(x.startswith("singular_matrix") for x in found):
+        return Measurement(False, found, None, absent={"all": f"cannot be analysed: {found[-1]}"})
     r = _Response(p, pz)
     kind = classify(r, pz)
     m = Measurement(not found, found, kind, order=len(pz.poles),

@@ -101,8 +101,17 @@ def response(p: Pencil, s: np.ndarray) -> np.ndarray:
     a = p.G[None] + s[:, None, None] * p.C[None]
     rhs = p.b0[None] + s[:, None] * p.b1[None]
     scale = 1.0 / np.maximum(np.abs(a).max(axis=2), 1e-300)  # row equilibration
-    x = np.linalg.solve(a * scale[:, :, None], (rhs * scale)[..., None])[..., 0]
-    return x @ p.c
+    a, rhs = a * scale[:, :, None], (rhs * scale)[..., None]
+    try:
+        return np.linalg.solve(a, rhs)[..., 0] @ p.c
+    except np.linalg.LinAlgError:  # exactly singular at some point (a lossless resonance): inf there
+        out = np.empty(len(s), dtype=complex)
+        for k in range(len(s)):
+            try:
+                out[k] = np.linalg.solve(a[k], rhs[k])[:, 0] @ p.c
+            except np.linalg.LinAlgError:
+                out[k] = complex(np.inf, 0.0)
+        return out
 
 
 def response_hz(p: Pencil, f_hz: np.ndarray) -> np.ndarray:
@@ -230,20 +239,25 @@ def poles_zeros(circuit: Circuit, p: Pencil | None = None) -> PoleZero:
     return PoleZero(poles, zeros, cancelled, False)
 
 
-def electrical_problems(circuit: Circuit) -> list[Problem]:
-    """Validity rules that need the pencil: non-singular at test frequencies, H(s) not constant."""
-    p = pencil(circuit)
+def electrical_problems(circuit: Circuit, p: Pencil | None = None, pz: PoleZero | None = None) -> list[Problem]:
+    """Validity rules that need the pencil: non-singular at test frequencies and on the jw axis, H(s) not constant."""
+    p = p or pencil(circuit)
     w = _frequency_scale(p)
     test_s = 2j * np.pi * np.array([10.0, 1e3, 1e5, 1e6]) if circuit.is_reactive() else 1j * w * np.ones(1)
     for s in test_s:
         a = p.G + s * p.C
         if not np.all(np.isfinite(a)) or np.linalg.cond(a) > 1e14:
             return [Problem("singular_matrix", f"the nodal matrix is singular at {abs(s) / (2 * np.pi):g} Hz")]
-    pz = poles_zeros(circuit, p)
+    pz = pz or poles_zeros(circuit, p)
     if pz.identically_zero:
         return [Problem("constant_transfer", "H(s) is identically zero")]
     if len(pz.poles) == 0 and len(pz.zeros) == 0:
         return [Problem("constant_transfer", "H(s) does not depend on frequency (no reactive element shapes it)")]
+    natural = np.concatenate([pz.poles, pz.cancelled])  # a cancelled lossless mode still makes G + jwC singular
+    marginal = [z for z in natural if abs(z) > 1e-9 * w and abs(z.real) <= 1e-9 * abs(z)]  # s = 0 is not swept
+    if marginal:
+        f_hz = abs(marginal[0]) / (2 * np.pi)
+        return [Problem("singular_matrix", f"a lossless pole makes the nodal matrix singular at {f_hz:g} Hz")]
     return []
 
 

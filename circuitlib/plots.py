@@ -98,3 +98,38 @@ def schematic_and_bode(circuit: Circuit, title: str = "", target_hz: float | Non
     fig.suptitle(title)
     fig.subplots_adjust(left=0.02, right=0.98, bottom=0.14, top=0.88, wspace=0.15)
     return fig
+
+
+def coverage(df, seed_targets=None) -> plt.Figure:
+    """Where the dataset's filters sit in frequency and Q (seaborn), with the seed's 18 targets overlaid."""
+    import seaborn as sns
+
+    has_q = df.dropna(subset=["q_main"])
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), gridspec_kw={"width_ratios": [1.5, 1]})
+    sns.scatterplot(data=has_q, x="f_hz", y="q_main", hue="group", s=9, alpha=0.6, linewidth=0, ax=axes[0])
+    if seed_targets is not None:
+        axes[0].scatter(seed_targets["f_hz"], seed_targets["q"], marker="*", s=140, c="black",
+                        label="seed's 18 targets")
+    axes[0].set(xscale="log", yscale="log", xlabel="frequency f (Hz): fc or f0", ylabel="Q: q_pole or f0/BW",
+                title="f-Q coverage")
+    axes[0].axhline(5, color="crimson", lw=0.8, ls=":")
+    axes[0].legend(fontsize=8, loc="lower left")
+    sns.histplot(data=has_q, x="q_main", hue="group", multiple="stack", log_scale=True, bins=40, ax=axes[1],
+                 legend=False)
+    axes[1].axvline(5, color="crimson", lw=0.8, ls=":")
+    axes[1].set(xlabel="Q", title="Q distribution (dotted: Q = 5)")
+    fig.tight_layout()
+    return fig
+
+
+def agreement(errors) -> plt.Figure:
+    """Histogram of the per-circuit largest relative difference between ngspice and the nodal solver."""
+    import seaborn as sns
+
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    sns.histplot(np.log10(np.maximum(np.asarray(errors), 1e-17)), bins=40, ax=ax)
+    ax.axvline(-6, color="crimson", ls="--", lw=1, label="acceptance 1e-6")
+    ax.set(xlabel="log10 max |H_mna - H_ngspice| / |H_ngspice|", ylabel="circuits")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

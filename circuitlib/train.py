@@ -1,0 +1,226 @@
+"""Training and evaluation of the circuit VAE.
+
+Deterministic: batch order and reparameterization noise come from generators seeded by
+(seed, epoch, batch), so a run resumed from its last checkpoint retraces an uninterrupted one.
+A checkpoint (safetensors + meta.json) is written atomically after every epoch.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from pydantic import BaseModel, Field
+from torch_geometric.data import Batch
+
+from circuitlib import checkpoint, graphs
+from circuitlib.circuit import topology_signature
+from circuitlib.dataset import circuit_from_record, main_figures
+from circuitlib.errors import CheckpointError
+from circuitlib.measure import measure
+from circuitlib.models import CircuitVAE, ModelConfig
+from circuitlib.models.vae import LossWeights
+
+TERMS = ("node", "edge", "value", "connectivity", "kl")
+
+
+class TrainConfig(BaseModel, frozen=True):
+    model: ModelConfig = ModelConfig()
+    weights: LossWeights = LossWeights()
+    epochs: int = Field(40, ge=1, le=100_000)
+    batch_size: int = Field(64, ge=1, le=4096)
+    lr: float = Field(2e-3, gt=0, le=1.0)
+    weight_decay: float = Field(1e-4, ge=0)
+    seed: int = Field(0, ge=0)
+    threads: int = Field(2, ge=1, le=256)
+
+
+def graphs_of(records: list[dict], conditional: bool) -> list:
+    """PyG graphs of dataset records (with the record's own specification when conditional)."""
+    return [graphs.to_data(circuit_from_record(r), graphs.record_spec(r) if conditional else None) for r in records]
+
+
+def _batches(items: list, size: int, seed: int, epoch: int) -> list[list]:
+    order = torch.randperm(len(items), generator=torch.Generator().manual_seed(seed * 100_003 + epoch))
+    return [[items[i] for i in order[k : k + size]] for k in range(0, len(items), size)]
+
+
+def _epoch(model: CircuitVAE, data: list, cfg: TrainConfig, epoch: int, optimizer) -> dict[str, float]:
+    model.train()
+    sums = dict.fromkeys(TERMS + ("total",), 0.0)
+    batches = _batches(data, cfg.batch_size, cfg.seed, epoch)
+    for b, items in enumerate(batches):
+        noise = torch.Generator().manual_seed(cfg.seed * 1_000_003 + epoch * 10_007 + b)
+        total, terms = model.loss(Batch.from_data_list(items), cfg.weights, generator=noise)
+        optimizer.zero_grad(set_to_none=True)
+        total.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        for k, v in terms.items():
+            sums[k] += v * len(items)
+        sums["total"] += float(total.detach()) * len(items)
+    return {k: v / len(data) for k, v in sums.items()}
+
+
+@torch.no_grad()
+def validation_loss(model: CircuitVAE, data: list, cfg: TrainConfig) -> dict[str, float]:
+    """Per-term loss at the posterior mean (no sampling noise)."""
+    model.eval()
+    sums = dict.fromkeys(TERMS + ("total",), 0.0)
+    for k in range(0, len(data), 256):
+        items = data[k : k + 256]
+        total, terms = model.loss(Batch.from_data_list(items), cfg.weights, sample=False)
+        for key, v in terms.items():
+            sums[key] += v * len(items)
+        sums["total"] += float(total.detach()) * len(items)
+    return {k: v / max(1, len(data)) for k, v in sums.items()}
+
+
+def _lr_at(cfg: TrainConfig, epoch: int) -> float:
+    """Cosine decay to 5% of the initial rate."""
+    return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * epoch / cfg.epochs)))
+
+
+def train(cfg: TrainConfig, records: list[dict], dataset_sha256: str, out_dir: Path, resume: bool = True,
+          progress: bool = True, stop_after: int | None = None) -> tuple[CircuitVAE, dict]:
+    """Train on the 'train' split, log per-term losses on 'val', checkpoint every epoch into out_dir.
+    Resumes from out_dir when its checkpoint has the same config and dataset. `stop_after` ends early
+    (used to test interruption)."""
+    from tqdm import tqdm
+
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    model = CircuitVAE(cfg.model)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    train_data = graphs_of([r for r in records if r["split"] == "train"], cfg.model.conditional)
+    val_data = graphs_of([r for r in records if r["split"] == "val"], cfg.model.conditional)
+    history, start, elapsed = [], 0, 0.0
+    if resume and (Path(out_dir) / checkpoint.META).exists():
+        meta = checkpoint.read_meta(out_dir)
+        if meta.get("config") == cfg.model_dump(mode="json") and meta.get("dataset_sha256") == dataset_sha256:
+            checkpoint.load_weights(out_dir, model)
+            checkpoint.load_optimizer(out_dir, optimizer, meta)
+            history, start, elapsed = meta["history"], meta["epoch"], meta.get("train_seconds", 0.0)
+    bar = tqdm(range(start, cfg.epochs), desc="epochs", disable=not progress or None, initial=start, total=cfg.epochs)
+    for epoch in bar:
+        t0 = time.perf_counter()
+        for group in optimizer.param_groups:
+            group["lr"] = _lr_at(cfg, epoch)
+        train_terms = _epoch(model, train_data, cfg, epoch, optimizer)
+        val_terms = validation_loss(model, val_data, cfg)
+        elapsed += time.perf_counter() - t0
+        history.append({"epoch": epoch + 1, "train": train_terms, "val": val_terms})
+        bar.set_postfix(train=f"{train_terms['total']:.3f}", val=f"{val_terms['total']:.3f}")
+        checkpoint.save(out_dir, model, {"config": cfg.model_dump(mode="json"), "dataset_sha256": dataset_sha256,
+                                         "epoch": epoch + 1, "history": history, "train_seconds": elapsed,
+                                         "n_train": len(train_data), "metrics": {}}, optimizer)
+        if stop_after is not None and epoch + 1 >= stop_after:
+            break
+    return model, checkpoint.read_meta(out_dir)
+
+
+def load_model(ckpt_dir: Path) -> tuple[CircuitVAE, dict]:
+    """Rebuild the model from meta.json's config and load its SHA256-verified weights."""
+    meta = checkpoint.read_meta(ckpt_dir)
+    try:
+        cfg = TrainConfig.model_validate(meta["config"])
+    except Exception as exc:
+        raise CheckpointError(f"{ckpt_dir}: the config in meta.json does not validate: {exc}".splitlines()[0]) from None
+    model = CircuitVAE(cfg.model)
+    checkpoint.load_weights(ckpt_dir, model)
+    model.eval()
+    return model, meta
+
+
+# ---------------------------------------------------------------- evaluation
+
+
+@torch.no_grad()
+def teacher_forced_accuracy(model: CircuitVAE, data: list) -> dict[str, float]:
+    """Node type, edge existence and component type accuracy with teacher forcing at the posterior mean."""
+    model.eval()
+    hits = dict.fromkeys(("node", "exist", "component"), 0)
+    counts = dict.fromkeys(hits, 0)
+    for k in range(0, len(data), 256):
+        batch = Batch.from_data_list(data[k : k + 256])
+        mu, _ = model.encode(batch)
+        n = model.decoder.max_nodes
+        types = model.node_types(batch.n_nodes, n)
+        spec = getattr(batch, "spec", None) if model.cfg.conditional else None
+        type_logits, class_logits, _ = model.decoder(mu, types, batch.pair_classes, batch.pair_values, spec)
+        t = torch.arange(n + 1)
+        type_target = torch.cat([types, torch.full((len(types), 1), 4)], dim=1)
+        tmask = t[None] <= batch.n_nodes[:, None]
+        hits["node"] += int((type_logits.argmax(-1) == type_target)[tmask].sum())
+        counts["node"] += int(tmask.sum())
+        idx = torch.arange(n)
+        real = idx[None] < batch.n_nodes[:, None]
+        pmask = real[:, :, None] & real[:, None, :] & (idx[:, None] < idx[None, :])[None]
+        pred, true = class_logits.argmax(-1), batch.pair_classes
+        hits["exist"] += int(((pred > 0) == (true > 0))[pmask].sum())
+        counts["exist"] += int(pmask.sum())
+        emask = pmask & (true > 0)
+        hits["component"] += int((pred == true)[emask].sum())
+        counts["component"] += int(emask.sum())
+    return {"node_type_acc": hits["node"] / counts["node"], "edge_existence_acc": hits["exist"] / counts["exist"],
+            "component_type_acc": hits["component"] / max(1, counts["component"])}
+
+
+@torch.no_grad()
+def decode_means(model: CircuitVAE, data: list) -> list:
+    """Free-running greedy decode of each graph's posterior mean, as Circuits."""
+    out = []
+    for k in range(0, len(data), 256):
+        batch = Batch.from_data_list(data[k : k + 256])
+        mu, _ = model.encode(batch)
+        spec = getattr(batch, "spec", None) if model.cfg.conditional else None
+        n_nodes, classes, values = model.decoder.generate(mu, spec)
+        out += [graphs.from_tensors(int(n), c, v) for n, c, v in zip(n_nodes, classes, values)]
+    return out
+
+
+def reconstruction_metrics(model: CircuitVAE, records: list[dict]) -> dict[str, float]:
+    """Topology exactness, value error and electrical reconstruction (f and q re-measured) on `records`."""
+    if not records:
+        return {"n": 0}
+    data = graphs_of(records, model.cfg.conditional)
+    decoded = decode_means(model, data)
+    exact, value_err, f_err, q_err, valid = [], [], [], [], 0
+    for rec, circ in zip(records, decoded):
+        orig = circuit_from_record(rec)
+        same = topology_signature(circ) == rec["topology"]
+        exact.append(same)
+        if same:
+            value_err.extend(graphs.values_log10_error(orig, circ).tolist())
+        m = measure(circ)
+        valid += m.valid
+        f0, q0 = main_figures_of(rec)
+        f1, q1 = main_figures(m) if m.valid and m.response == rec["response"] else (None, None)
+        f_err.append(abs(f1 - f0) / f0 if f1 else math.inf)
+        if q0 is not None:
+            q_err.append(abs(q1 - q0) / q0 if q1 else math.inf)
+    return {"n": len(records), "topology_exact": float(np.mean(exact)), "decoded_valid": valid / len(records),
+            "median_abs_log10_value_err": float(np.median(value_err)) if value_err else math.inf,
+            "median_rel_f_err": float(np.median(f_err)), "median_rel_q_err": float(np.median(q_err)) if q_err else None}
+
+
+def main_figures_of(record: dict) -> tuple[float | None, float | None]:
+    if record["response"] in ("lowpass", "highpass"):
+        return record["fc_hz"], record["q_pole"]
+    return record["f0_hz"], record["q"]
+
+
+def heldout_metrics(model: CircuitVAE, records: list[dict]) -> dict[str, float]:
+    """Every acceptance metric on the test split: seen topologies (main) and held-out topologies (separate)."""
+    test = [r for r in records if r["split"] == "test"]
+    seen = [r for r in test if not r["heldout_topology"]]
+    unseen = [r for r in test if r["heldout_topology"]]
+    out = {"heldout_n": len(seen)}
+    out.update(teacher_forced_accuracy(model, graphs_of(seen, model.cfg.conditional)))
+    out.update({k: v for k, v in reconstruction_metrics(model, seen).items() if k != "n"})
+    unseen_metrics = reconstruction_metrics(model, unseen)
+    out.update({f"heldout_topology_{k}": v for k, v in unseen_metrics.items()})
+    return out

@@ -1,0 +1,78 @@
+"""Training resumes to the same result, checkpoints are verified by SHA256, pickles are refused."""
+
+import json
+import pickle
+
+import pytest
+import torch
+
+from circuitlib import checkpoint, dataset
+from circuitlib.errors import CheckpointError
+from circuitlib.models import ModelConfig
+from circuitlib.train import TrainConfig, load_model, train
+
+
+@pytest.fixture(scope="module")
+def records(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ds")
+    cfg = dataset.DatasetConfig(n_circuits=160, seed=3, workers=2)
+    result = dataset.build_dataset(cfg, out, progress=False)
+    return dataset.load_records(result.records_path), result.manifest["sha256"]
+
+
+TINY = TrainConfig(model=ModelConfig(latent_groups=(2, 2, 4), dim=16, encoder_layers=1, decoder_layers=1, heads=2),
+                   epochs=4, batch_size=32, seed=5, threads=1)
+
+
+def test_killed_and_resumed_run_matches_an_uninterrupted_one(records, tmp_path):
+    recs, sha = records
+    _, straight = train(TINY, recs, sha, tmp_path / "straight", progress=False)
+    train(TINY, recs, sha, tmp_path / "resumed", progress=False, stop_after=2)  # "killed" after epoch 2
+    assert checkpoint.read_meta(tmp_path / "resumed")["epoch"] == 2
+    _, resumed = train(TINY, recs, sha, tmp_path / "resumed", progress=False)
+    assert resumed["epoch"] == straight["epoch"] == 4
+    assert resumed["history"] == straight["history"]
+    assert resumed["weights_sha256"] == straight["weights_sha256"]
+
+
+def test_meta_holds_what_the_issue_asks(records, tmp_path):
+    recs, sha = records
+    _, meta = train(TINY.model_copy(update={"epochs": 1}), recs, sha, tmp_path, progress=False)
+    assert {"config", "dataset_sha256", "epoch", "metrics", "git_commit", "weights_sha256"} <= set(meta)
+    assert meta["weights_sha256"] == checkpoint.sha256_file(tmp_path / checkpoint.WEIGHTS)
+    model, _ = load_model(tmp_path)
+    assert sum(p.numel() for p in model.parameters()) > 0
+
+
+def test_one_flipped_byte_is_refused_before_loading(records, tmp_path):
+    recs, sha = records
+    train(TINY.model_copy(update={"epochs": 1}), recs, sha, tmp_path, progress=False)
+    raw = bytearray((tmp_path / checkpoint.WEIGHTS).read_bytes())
+    raw[len(raw) // 2] ^= 0x01
+    (tmp_path / checkpoint.WEIGHTS).write_bytes(bytes(raw))
+    with pytest.raises(CheckpointError, match="SHA256"):
+        load_model(tmp_path)
+
+
+def test_a_pickle_in_place_of_the_weights_is_refused_unpickled(records, tmp_path, monkeypatch):
+    recs, sha = records
+    train(TINY.model_copy(update={"epochs": 1}), recs, sha, tmp_path, progress=False)
+    payload = pickle.dumps({"w": torch.zeros(2)})
+    (tmp_path / checkpoint.WEIGHTS).write_bytes(payload)
+    meta = json.loads((tmp_path / checkpoint.META).read_text())
+    meta["weights_sha256"] = checkpoint.sha256_file(tmp_path / checkpoint.WEIGHTS)  # even a matching hash
+    (tmp_path / checkpoint.META).write_text(json.dumps(meta))
+
+    def boom(*args, **kwargs):
+        raise AssertionError("pickle was used")
+
+    monkeypatch.setattr(pickle, "loads", boom)
+    monkeypatch.setattr(pickle, "load", boom)
+    monkeypatch.setattr(torch, "load", boom)
+    with pytest.raises(CheckpointError, match="safetensors"):
+        load_model(tmp_path)
+
+
+def test_missing_checkpoint_is_a_clear_error(tmp_path):
+    with pytest.raises(CheckpointError, match="no checkpoint"):
+        load_model(tmp_path / "nowhere")
