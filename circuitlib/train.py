@@ -182,29 +182,36 @@ def decode_means(model: CircuitVAE, data: list) -> list:
     return out
 
 
-def reconstruction_metrics(model: CircuitVAE, records: list[dict]) -> dict[str, float]:
-    """Topology exactness, value error and electrical reconstruction (f and q re-measured) on `records`."""
-    if not records:
-        return {"n": 0}
-    data = graphs_of(records, model.cfg.conditional)
-    decoded = decode_means(model, data)
-    exact, value_err, f_err, q_err, valid = [], [], [], [], 0
+def reconstruct(model: CircuitVAE, records: list[dict]) -> "pd.DataFrame":  # noqa: F821
+    """Per record: decode the posterior mean, re-measure it, and compare with the original."""
+    import pandas as pd
+
+    decoded = decode_means(model, graphs_of(records, model.cfg.conditional))
+    rows = []
     for rec, circ in zip(records, decoded):
-        orig = circuit_from_record(rec)
         same = topology_signature(circ) == rec["topology"]
-        exact.append(same)
-        if same:
-            value_err.extend(graphs.values_log10_error(orig, circ).tolist())
         m = measure(circ)
-        valid += m.valid
         f0, q0 = main_figures_of(rec)
         f1, q1 = main_figures(m) if m.valid and m.response == rec["response"] else (None, None)
-        f_err.append(abs(f1 - f0) / f0 if f1 else math.inf)
-        if q0 is not None:
-            q_err.append(abs(q1 - q0) / q0 if q1 else math.inf)
-    return {"n": len(records), "topology_exact": float(np.mean(exact)), "decoded_valid": valid / len(records),
-            "median_abs_log10_value_err": float(np.median(value_err)) if value_err else math.inf,
-            "median_rel_f_err": float(np.median(f_err)), "median_rel_q_err": float(np.median(q_err)) if q_err else None}
+        err = graphs.values_log10_error(circuit_from_record(rec), circ) if same else np.zeros(0)
+        rows.append({"id": rec["id"], "family": rec["family"], "exact": same, "valid": m.valid,
+                     "f_orig": f0, "f_decoded": f1, "q_orig": q0, "q_decoded": q1,
+                     "f_err": abs(f1 - f0) / f0 if f1 else math.inf,
+                     "q_err": (abs(q1 - q0) / q0 if q1 else math.inf) if q0 is not None else None,
+                     "value_errs": err.tolist()})
+    return pd.DataFrame(rows)
+
+
+def reconstruction_metrics(frame) -> dict[str, float]:
+    """Topology exactness, decoded validity, value error and electrical f/q errors from `reconstruct`."""
+    if not len(frame):
+        return {"n": 0}
+    value_errs = [e for errs in frame["value_errs"] for e in errs]
+    q_err = frame["q_err"].dropna()
+    return {"n": len(frame), "topology_exact": float(frame["exact"].mean()), "decoded_valid": float(frame["valid"].mean()),
+            "median_abs_log10_value_err": float(np.median(value_errs)) if value_errs else math.inf,
+            "median_rel_f_err": float(frame["f_err"].median()),
+            "median_rel_q_err": float(q_err.median()) if len(q_err) else None}
 
 
 def main_figures_of(record: dict) -> tuple[float | None, float | None]:
@@ -213,14 +220,30 @@ def main_figures_of(record: dict) -> tuple[float | None, float | None]:
     return record["f0_hz"], record["q"]
 
 
-def heldout_metrics(model: CircuitVAE, records: list[dict]) -> dict[str, float]:
-    """Every acceptance metric on the test split: seen topologies (main) and held-out topologies (separate)."""
+def heldout_metrics(model: CircuitVAE, records: list[dict]) -> tuple[dict[str, float], "pd.DataFrame"]:  # noqa: F821
+    """Every acceptance metric on the test split: seen topologies (main) and held-out topologies
+    (prefixed heldout_topology_), plus the per-record reconstruction frame."""
+    import pandas as pd
+
     test = [r for r in records if r["split"] == "test"]
     seen = [r for r in test if not r["heldout_topology"]]
     unseen = [r for r in test if r["heldout_topology"]]
+    frame_seen, frame_unseen = reconstruct(model, seen), reconstruct(model, unseen)
     out = {"heldout_n": len(seen)}
     out.update(teacher_forced_accuracy(model, graphs_of(seen, model.cfg.conditional)))
-    out.update({k: v for k, v in reconstruction_metrics(model, seen).items() if k != "n"})
-    unseen_metrics = reconstruction_metrics(model, unseen)
-    out.update({f"heldout_topology_{k}": v for k, v in unseen_metrics.items()})
-    return out
+    out.update({k: v for k, v in reconstruction_metrics(frame_seen).items() if k != "n"})
+    out.update({f"heldout_topology_{k}": v for k, v in reconstruction_metrics(frame_unseen).items()})
+    frame = pd.concat([frame_seen.assign(topology="seen"), frame_unseen.assign(topology="held out")])
+    return out, frame
+
+
+def record_metrics(ckpt_dir: Path, metrics: dict) -> dict:
+    """Store evaluation metrics in meta.json (atomically), keeping every other field."""
+    import json
+
+    from circuitlib.dataset import atomic_write_bytes
+
+    meta = checkpoint.read_meta(ckpt_dir)
+    meta["metrics"] = metrics
+    atomic_write_bytes(Path(ckpt_dir) / checkpoint.META, (json.dumps(meta, indent=1, sort_keys=True) + "\n").encode())
+    return meta
