@@ -15,9 +15,9 @@ PORT ?= 8000
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export MPLBACKEND := Agg
 
-.PHONY: setup ngspice book notebooks html test unit nbval lab serve clean
+.PHONY: setup ngspice chromium book notebooks html bookcheck test unit nbval lab serve clean
 
-setup: $(STAMP) ngspice
+setup: $(STAMP) ngspice chromium
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c "import sys; assert sys.version_info[:2] == (3, 11)" 2>/dev/null || { echo "Python 3.11 is needed: install python3.11 (or run make PYTHON=/path/to/python3.11)"; exit 1; }
@@ -38,6 +38,15 @@ ngspice:
 	  echo "ngspice is missing. Run:  sudo apt-get install -y libngspice0 ngspice   and then rerun make."; exit 1; \
 	fi
 
+chromium:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing chromium and chromium-driver with apt (for the book's browser check)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else \
+	  echo "chromium is missing. Run:  sudo apt-get install -y chromium chromium-driver   and then rerun make."; exit 1; \
+	fi
+
 notebooks: setup
 	@for nb in $(NOTEBOOKS) $(BOOK_NOTEBOOKS); do \
 	  echo "== papermill $$nb"; \
@@ -47,7 +56,10 @@ notebooks: setup
 html: setup
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going --quiet
 
-book: notebooks html
+bookcheck: setup
+	$(BIN)/python -m circuitlib.bookcheck _build/html --screenshots _build/screenshots
+
+book: notebooks html bookcheck
 	@echo "book: _build/html/index.html"
 
 unit: setup

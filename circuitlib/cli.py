@@ -85,6 +85,22 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_generate(args: argparse.Namespace) -> int:
+    from circuitlib.generate import design
+
+    designs = design(args.response, args.f, args.q, n=args.n, method=args.method, eseries=args.eseries,
+                     seed=args.seed)
+    if args.json:
+        print(json.dumps([d.to_json() for d in designs]))
+        return 0
+    for d in designs:
+        status = "meets" if d.met(0.01) else "does NOT meet"
+        print(f"* {d.method}: {status} the specification at 1% "
+              f"(f error {_fmt(d.f_err)}, q error {_fmt(d.q_err)}, {d.latency_ms:.0f} ms)")
+        print(d.to_json()["netlist"])
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m circuitlib", description="Measure, simulate and generate RLC filter circuits.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -102,6 +118,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--ppd", type=int, help="points per decade")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_simulate)
+    g = sub.add_parser("generate", help="design circuits that meet a specification")
+    g.add_argument("--response", required=True, choices=("lowpass", "highpass", "bandpass", "bandstop", "any"))
+    g.add_argument("--f", type=float, required=True, help="fc (low/highpass) or f0 (band filters), Hz")
+    g.add_argument("--q", type=float, help="pole Q (low/highpass) or f0/BW (band filters)")
+    g.add_argument("--method", choices=("knn", "conditional", "refined", "analytic"), default="refined")
+    g.add_argument("-n", type=int, default=1)
+    g.add_argument("--eseries", choices=("E6", "E12", "E24", "E48", "E96", "E192"))
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--json", action="store_true")
+    g.set_defaults(func=cmd_generate)
     return parser
 
 

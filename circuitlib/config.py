@@ -11,10 +11,10 @@ from circuitlib.errors import CircuitlibError
 M = TypeVar("M", bound=BaseModel)
 
 
-def parse_config(model: type[M], **params) -> M:
+def parse_config(schema: type[M], /, **params) -> M:
     """Build `model` from notebook parameters; any bad value raises one clear CircuitlibError line."""
     try:
-        return model(**params)
+        return schema(**params)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "parameters"

@@ -49,7 +49,7 @@ class DatasetConfig(BaseModel, frozen=True):
     f_range_hz: tuple[float, float] = (10.0, 1e6)
     q_range: tuple[float, float] = (0.05, 100.0)
     z0_range_ohm: tuple[float, float] = (30.0, 30e3)
-    random_share: float = Field(0.35, ge=0.0, le=1.0)
+    random_share: float = Field(0.3, ge=0.0, le=1.0)
     heldout_topology_share: float = Field(0.15, ge=0.0, lt=1.0)
     workers: int = Field(2, ge=1, le=64)
 
@@ -155,7 +155,7 @@ def split_of(record_id: str, topology: str, cfg: DatasetConfig, reserved: frozen
     if topology not in reserved and _unit_hash(cfg.seed, "topology", topology) < cfg.heldout_topology_share:
         return "test", True
     u = _unit_hash(cfg.seed, "circuit", record_id)
-    return ("train" if u < 0.75 else "val" if u < 0.85 else "test"), False
+    return ("train" if u < 0.7 else "val" if u < 0.8 else "test"), False
 
 
 def edges_json(circuit: Circuit) -> list[list]:

@@ -322,3 +322,4 @@ def batch_response_hz(circuits: list[Circuit], f_hz: np.ndarray) -> np.ndarray:
     mats = batch.matrices(batch.values())
     omega = torch.as_tensor(2 * np.pi * np.asarray(f_hz, dtype=float))
     return batch_response(*mats, omega).numpy()
+

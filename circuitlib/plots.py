@@ -133,3 +133,49 @@ def agreement(errors) -> plt.Figure:
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def loss_curves(histories: dict[str, list[dict]]) -> plt.Figure:
+    """Per-term training and validation loss against epoch, one panel per term (seaborn)."""
+    import pandas as pd
+    import seaborn as sns
+
+    rows = [{"run": run, "epoch": h["epoch"], "split": split, "term": term, "loss": value}
+            for run, hist in histories.items() for h in hist for split in ("train", "val")
+            for term, value in h[split].items() if term != "total"]
+    df = pd.DataFrame(rows)
+    grid = sns.relplot(data=df, x="epoch", y="loss", hue="run", style="split", col="term", kind="line",
+                       col_wrap=5, height=2.6, aspect=1.0, facet_kws={"sharey": False})
+    grid.set(yscale="log")
+    return grid.figure
+
+
+def latent_scatter(mu: np.ndarray, labels, title: str) -> plt.Figure:
+    """First two principal components of the posterior means, coloured by label."""
+    import seaborn as sns
+
+    centred = mu - mu.mean(axis=0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    xy = centred @ vt[:2].T
+    fig, ax = plt.subplots(figsize=(7, 4.8))
+    sns.scatterplot(x=xy[:, 0], y=xy[:, 1], hue=list(labels), s=10, linewidth=0, alpha=0.7, ax=ax)
+    ax.set(xlabel="PC 1 of mu", ylabel="PC 2 of mu", title=title)
+    ax.legend(fontsize=7, ncol=2, loc="best", markerscale=2)
+    fig.tight_layout()
+    return fig
+
+
+def reconstruction_scatter(frame) -> plt.Figure:
+    """Decoded against original frequency (and Q) of held-out circuits."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    ok = frame.dropna(subset=["f_decoded"])
+    for ax, (orig, dec, name) in zip(axes, [("f_orig", "f_decoded", "f (Hz)"), ("q_orig", "q_decoded", "Q")]):
+        sub = ok.dropna(subset=[orig, dec])
+        for label, part in sub.groupby("topology"):
+            ax.scatter(part[orig], part[dec], s=8, alpha=0.6, label=f"{label} topology")
+        lo, hi = np.nanmin(sub[[orig, dec]].values), np.nanmax(sub[[orig, dec]].values)
+        ax.plot([lo, hi], [lo, hi], color="black", lw=0.8)
+        ax.set(xscale="log", yscale="log", xlabel=f"original {name}", ylabel=f"decoded {name}")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -46,3 +46,15 @@ def test_pole_pair_examples_reproduce_the_seed(cases, example):
 def test_example_11_is_two_real_poles(cases):
     fig = any_figures(cases[11][1])
     assert abs(fig.f_hz - 10.9e3) / 10.9e3 < 5e-3 and abs(fig.q - 0.073) < 5e-4
+
+
+def test_category_members_reproduce_the_seed_averages():
+    from circuitlib.seed import CATEGORY_MEMBERS, load_cases, load_categories
+
+    cases = {c.example: c for c in load_cases()}
+    for name, published in load_categories().items():
+        members = [cases[n] for n in CATEGORY_MEMBERS[name]]
+        f_avg = sum(c.reported_f_err_pct for c in members) / len(members)
+        q_avg = sum(c.reported_q_err_pct for c in members) / len(members)
+        assert abs(f_avg - published["avg_cutoff_err_pct"]) < 0.06
+        assert abs(q_avg - published["avg_q_err_pct"]) < 0.06

@@ -19,7 +19,7 @@ N_CLASSES = CLASS_HAS.shape[0]
 
 class GraphGPTDecoder(nn.Module):
     def __init__(self, latent_groups: tuple[int, ...], dim: int = 96, layers: int = 3, heads: int = 4,
-                 conditional: bool = False, max_nodes: int = MAX_NODES):
+                 conditional: bool = False, max_nodes: int = MAX_NODES, dropout: float = 0.0):
         super().__init__()
         self.groups, self.max_nodes, self.conditional = latent_groups, max_nodes, conditional
         self.latent_tokens = nn.ModuleList(nn.Linear(g, dim) for g in latent_groups)
@@ -30,7 +30,7 @@ class GraphGPTDecoder(nn.Module):
         self.class_emb = nn.Embedding(N_CLASSES, dim)
         self.value_proj = nn.Linear(3, dim)
         self.slot = nn.Embedding(max_nodes, dim)  # which earlier node an edge goes to
-        layer = nn.TransformerDecoderLayer(dim, heads, 4 * dim, dropout=0.0, batch_first=True, norm_first=True)
+        layer = nn.TransformerDecoderLayer(dim, heads, 4 * dim, dropout=dropout, batch_first=True, norm_first=True)
         self.blocks = nn.TransformerDecoder(layer, layers)
         self.norm = nn.LayerNorm(dim)
         self.type_head = nn.Linear(dim, len(NODE_TYPES))

@@ -19,6 +19,7 @@ class ModelConfig(BaseModel, frozen=True):
     encoder_layers: int = Field(3, ge=1, le=12)
     decoder_layers: int = Field(3, ge=1, le=12)
     heads: int = Field(4, ge=1, le=16)
+    dropout: float = Field(0.1, ge=0.0, lt=1.0)
     conditional: bool = False
 
     @property
@@ -39,7 +40,8 @@ class CircuitVAE(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.encoder = CircuitEncoder(cfg.latent_dim, cfg.dim, cfg.encoder_layers)
-        self.decoder = GraphGPTDecoder(cfg.latent_groups, cfg.dim, cfg.decoder_layers, cfg.heads, cfg.conditional)
+        self.decoder = GraphGPTDecoder(cfg.latent_groups, cfg.dim, cfg.decoder_layers, cfg.heads, cfg.conditional,
+                                       dropout=cfg.dropout)
 
     def encode(self, data) -> tuple[torch.Tensor, torch.Tensor]:
         return self.encoder(data)

@@ -1,0 +1,251 @@
+"""Specification-driven generation, four methods side by side (DESIGN.md section 4):
+
+- knn: the seed's method, the average latent of the k training circuits nearest to the specification,
+  decoded by the 8-D reproduction model;
+- conditional: the specification-conditioned decoder of the production model, from prior samples;
+- refined: conditional candidates, their values then tuned exactly to the specification (synth.refine);
+- analytic: closed-form textbook designs.
+
+Every design returned is valid and verified in ngspice. A design that misses its specification is
+reported with its errors, never as met; a specification nothing can meet raises SpecificationError.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from circuitlib import graphs, synth
+from circuitlib.circuit import Circuit, topology_signature
+from circuitlib.errors import SpecificationError
+from circuitlib.measure import Measurement, measure
+from circuitlib.netlist import to_netlist
+from circuitlib.spec import F_RANGE_HZ, Q_RANGE, Achieved, Specification, achieved, errors, meets
+
+METHODS = ("knn", "conditional", "refined", "analytic")
+ROOT = Path(__file__).resolve().parents[1]
+PRODUCTION = ROOT / "data" / "checkpoints" / "production"
+REPRODUCTION = ROOT / "data" / "checkpoints" / "seed8d"
+DATASET = ROOT / "data" / "dataset"
+
+
+@dataclass
+class Design:
+    """One generated circuit with what it achieves against its specification."""
+
+    spec: Specification
+    method: str
+    circuit: Circuit
+    measured: Measurement
+    got: Achieved
+    f_err: float | None
+    q_err: float | None
+    latency_ms: float
+    ngspice_max_rel_err: float | None = None
+    eseries: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def met(self, tol: float) -> bool:
+        return self.measured.valid and meets(self.spec, self.got, tol)
+
+    def to_json(self) -> dict:
+        return {"netlist": to_netlist(self.circuit), "input_node": "vin", "output_node": "vout",
+                "method": self.method, "topology": topology_signature(self.circuit),
+                "measured": self.measured.to_json(), "bom": synth.bom(self.circuit), "eseries": self.eseries,
+                "target": {"response": self.spec.response, "f_hz": self.spec.f_hz, "q": self.spec.q},
+                "achieved": {"f_hz": self.got.f_hz, "q": self.got.q}, "f_err": self.f_err, "q_err": self.q_err,
+                "ngspice_max_rel_err": self.ngspice_max_rel_err}
+
+
+def check_supported(spec: Specification) -> None:
+    """Refuse specifications outside what any method here can build."""
+    if not F_RANGE_HZ[0] <= spec.f_hz <= F_RANGE_HZ[1]:
+        raise SpecificationError(f"f = {spec.f_hz:g} Hz is outside the supported range "
+                                 f"{F_RANGE_HZ[0]:g} Hz to {F_RANGE_HZ[1]:g} Hz")
+    if spec.q is not None and not Q_RANGE[0] <= spec.q <= Q_RANGE[1]:
+        raise SpecificationError(f"q = {spec.q:g} is outside the supported range {Q_RANGE[0]:g} to {Q_RANGE[1]:g}")
+
+
+class Designer:
+    """Holds the models (loaded once, SHA256-verified) and designs circuits for specifications."""
+
+    def __init__(self, production: Path = PRODUCTION, reproduction: Path = REPRODUCTION, dataset: Path = DATASET,
+                 candidates: int = 16):
+        self.paths = (Path(production), Path(reproduction), Path(dataset))
+        self.candidates = candidates
+
+    @cached_property
+    def production(self):
+        from circuitlib.train import load_model
+
+        return load_model(self.paths[0])[0]
+
+    @cached_property
+    def reproduction(self):
+        from circuitlib.train import load_model
+
+        return load_model(self.paths[1])[0]
+
+    @cached_property
+    def knn_index(self) -> tuple[np.ndarray, list[str], np.ndarray]:
+        """Training circuits' (log10 f, log10 q), responses and 8-D latent means (the seed's kNN table)."""
+        from circuitlib.dataset import load_records, verify_manifest
+        from circuitlib.train import main_figures_of, posterior_means
+
+        manifest = verify_manifest(self.paths[2])
+        recs = [r for r in load_records(self.paths[2] / manifest["records"]) if r["split"] == "train"]
+        recs = [r for r in recs if main_figures_of(r)[1] is not None]
+        keys = np.array([[math.log10(main_figures_of(r)[0]), math.log10(main_figures_of(r)[1])] for r in recs])
+        return keys, [r["response"] for r in recs], posterior_means(self.reproduction, recs)
+
+    # ---------------------------------------------------------------- the four methods
+
+    def analytic(self, spec: Specification, n: int, seed: int) -> list[Circuit]:
+        return [synth.analytic(spec)]
+
+    def knn(self, spec: Specification, n: int, seed: int, k: int = 5) -> list[Circuit]:
+        keys, responses, latents = self.knn_index
+        q = spec.q if spec.q is not None else 0.707
+        dist = np.hypot(keys[:, 0] - math.log10(spec.f_hz), keys[:, 1] - math.log10(q))
+        if spec.response != "any":
+            dist = np.where(np.array(responses) == spec.response, dist, np.inf)
+        z = torch.as_tensor(latents[np.argsort(dist)[:k]].mean(axis=0, keepdims=True), dtype=torch.float32)
+        return [graphs.from_tensors(int(nn), c, v) for nn, c, v in zip(*self.reproduction.decoder.generate(z))]
+
+    def conditional(self, spec: Specification, n: int, seed: int, count: int | None = None) -> list[Circuit]:
+        model = self.production
+        count = count or max(n, 1)
+        gen = torch.Generator().manual_seed(seed)
+        z = torch.randn(count, model.cfg.latent_dim, generator=gen)
+        s = graphs.spec_vector(spec.response, spec.f_hz, spec.q).expand(count, -1)
+        return [graphs.from_tensors(int(nn), c, v) for nn, c, v in zip(*model.decoder.generate(z, s))]
+
+    def refined(self, spec: Specification, n: int, seed: int) -> list[Circuit]:
+        out, seen = [], set()
+        for cand in self.conditional(spec, n, seed, count=self.candidates):
+            sig = topology_signature(cand)
+            if sig in seen or not _can_reach(cand, spec):
+                continue
+            try:
+                tuned = synth.refine(cand, spec)
+            except SpecificationError:
+                continue
+            if measure(tuned).valid and meets(spec, achieved(tuned, spec), 1e-3):
+                out.append(tuned)
+                seen.add(sig)
+            if len(out) >= n:
+                break
+        if not out:
+            raise SpecificationError("no conditional candidate could be refined to meet the specification")
+        return out
+
+
+def _can_reach(circuit: Circuit, spec: Specification) -> bool:
+    """Scaling values cannot change a circuit's response class: skip candidates of the wrong class."""
+    m = measure(circuit)
+    if not m.valid:
+        return False
+    if spec.response == "any":
+        return m.q_pole is not None
+    return m.response == spec.response and (spec.q is None or spec.response not in ("lowpass", "highpass")
+                                            or m.q_pole is not None)
+
+
+def evaluate(spec: Specification, method: str, circuit: Circuit, t0: float, verify: bool = True,
+             eseries: str | None = None) -> Design:
+    """Measure (and verify in ngspice) one candidate against its specification."""
+    notes = []
+    if eseries:
+        circuit, _ = synth.snap(circuit, spec, eseries)
+    latency = (time.perf_counter() - t0) * 1e3
+    m = measure(circuit)
+    got = achieved(circuit, spec, m) if m.valid else Achieved(None, None, "invalid circuit")
+    f_err, q_err = errors(spec, got)
+    err = None
+    if verify and m.valid:
+        from circuitlib.dataset import ngspice_rel_err
+
+        err = ngspice_rel_err(circuit)
+        if err > 1e-6:
+            notes.append(f"ngspice disagrees with the nodal solver by {err:.1e}")
+    return Design(spec, method, circuit, m, got, f_err, q_err, latency, err, eseries, notes)
+
+
+def design(response: str, f_hz: float, q: float | None = None, n: int = 1, method: str = "refined",
+           eseries: str | None = None, seed: int = 0, designer: Designer | None = None,
+           verify: bool = True) -> list[Design]:
+    """Design `n` circuits for (response, f_hz, q) with `method`; each is measured and verified in ngspice."""
+    if method not in METHODS:
+        raise SpecificationError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
+    if not isinstance(n, int) or not 1 <= n <= 50:
+        raise SpecificationError(f"n must be an integer from 1 to 50, not {n!r}")
+    if eseries is not None and eseries.upper() not in ("E6", "E12", "E24", "E48", "E96", "E192"):
+        raise SpecificationError(f"eseries must be one of E6, E12, E24, E48, E96, E192, not {eseries!r}")
+    spec = Specification(response, f_hz, q)
+    check_supported(spec)
+    designer = designer or Designer()
+    t0 = time.perf_counter()
+    circuits = getattr(designer, method)(spec, n, seed)
+    return [evaluate(spec, method, c, t0, verify, eseries) for c in circuits[:n]]
+
+
+# ---------------------------------------------------------------- batch evaluation (notebook 04)
+
+
+def grid_specs(n: int, seed: int = 0, f_range_hz: tuple[float, float] = (20.0, 500e3),
+               q_range: tuple[float, float] = (0.1, 50.0)) -> list[Specification]:
+    """n specifications cycling through the four responses, f and q log-uniform, from an explicit seed."""
+    rng = np.random.default_rng(seed)
+    kinds = ("lowpass", "highpass", "bandpass", "bandstop")
+    return [Specification(kinds[i % 4], float(10 ** rng.uniform(*np.log10(f_range_hz))),
+                          float(10 ** rng.uniform(*np.log10(q_range)))) for i in range(n)]
+
+
+def run_case(designer: Designer, spec: Specification, method: str, seed: int = 0,
+             eseries: str | None = None) -> dict:
+    """One row: the design of `spec` by `method`, or the reason there is none."""
+    row = {"method": method, "response": spec.response, "f_target": spec.f_hz, "q_target": spec.q,
+           "eseries": eseries or "exact"}
+    t0 = time.perf_counter()
+    try:
+        d = design(spec.response, spec.f_hz, spec.q, method=method, seed=seed, designer=designer, eseries=eseries)[0]
+    except SpecificationError as exc:
+        return row | {"valid": False, "f_err": math.inf, "q_err": math.inf, "latency_ms": (time.perf_counter() - t0) * 1e3,
+                      "topology": None, "netlist": None, "note": str(exc)}
+    return row | {"valid": d.measured.valid, "f_err": math.inf if d.f_err is None else d.f_err,
+                  "q_err": math.inf if d.q_err is None else (d.q_err if spec.q is not None else 0.0),
+                  "f_got": d.got.f_hz, "q_got": d.got.q, "latency_ms": d.latency_ms,
+                  "topology": topology_signature(d.circuit), "netlist": to_netlist(d.circuit),
+                  "ngspice_max_rel_err": d.ngspice_max_rel_err, "note": d.got.reason}
+
+
+def summarize(frame, tolerances=(0.01, 0.05, 0.10), train_topologies: set[str] | None = None):
+    """Per method: share met at each tolerance, median errors, validity, unique and novel topologies, latency."""
+    import pandas as pd
+
+    rows = []
+    for method, part in frame.groupby("method", sort=False):
+        worst = part[["f_err", "q_err"]].max(axis=1)
+        topo = part["topology"].dropna()
+        row = {"method": method, "n": len(part)}
+        row.update({f"met@{100 * t:g}%": float((worst <= t).mean()) for t in tolerances})
+        row.update({"median f err": float(part["f_err"].median()), "median q err": float(part["q_err"].median()),
+                    "valid": float(part["valid"].mean()), "unique topologies": topo.nunique(),
+                    "median latency ms": float(part["latency_ms"].median())})
+        if train_topologies is not None:
+            row["novel topologies"] = float((~topo.isin(train_topologies)).mean()) if len(topo) else 0.0
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("method")
+
+
+def parse_design(netlist: str) -> Circuit:
+    """The circuit of a design's netlist (as written by to_netlist: input vin, output vout)."""
+    from circuitlib.netlist import parse_netlist
+
+    return parse_netlist(netlist, "vout").circuit
