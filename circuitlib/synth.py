@@ -15,7 +15,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 from circuitlib import families as fam
-from circuitlib.circuit import Circuit, Edge
+from circuitlib.circuit import Circuit, Edge, structural_problems
 from circuitlib.errors import SpecificationError
 from circuitlib.spec import Achieved, Specification, achieved, errors
 
@@ -152,32 +152,40 @@ def _snap_each(circuit: Circuit, table: np.ndarray, choice: tuple[int, ...] | No
     return Circuit(circuit.n_internal, edges)
 
 
-def snap(circuit: Circuit, spec: Specification, series: str = "E24", n_scales: int = 48) -> tuple[Circuit, Achieved]:
-    """Pick E-series values that jointly minimize the specification error: sweep the free impedance
-    scale over one decade (H is unchanged by it, the rounding is not), snap each part to its nearest
-    value, then search the neighbours (one step down or up per part) of the best few."""
-    import itertools
-
+def snap(circuit: Circuit, spec: Specification, series: str = "E24", n_scales: int = 64,
+         starts: int = 4) -> tuple[Circuit, Achieved]:
+    """Pick E-series values that jointly minimize the specification error. Sweep the free impedance
+    scale over one decade (H does not depend on it, the rounding does) and snap each part to its nearest
+    value; from the best few starts, coordinate descent moves one part at a time by up to two preferred
+    values while the worst of the f and q errors falls."""
     table = eseries_values(series)
-    score = lambda c: max(e if e is not None else math.inf for e in errors(spec, achieved(c, spec)))  # noqa: E731
-    scored = []
-    for a in np.logspace(-0.5, 0.5, n_scales, endpoint=False):
-        cand = _snap_each(scale(circuit, impedance=float(a)), table)
-        if fam.in_range(cand):
-            scored.append((score(cand), float(a)))
-    if not scored:
-        raise SpecificationError(f"no {series} values fit the practical ranges for this design")
-    scored.sort()
-    best_err, best = scored[0][0], _snap_each(scale(circuit, impedance=scored[0][1]), table)
     n_parts = len(circuit.components())
-    for _, a in scored[:3]:
-        base = scale(circuit, impedance=a)
-        for choice in itertools.product((-1, 0, 1), repeat=min(n_parts, 5)):
-            choice = choice + (0,) * (n_parts - len(choice))
-            cand = _snap_each(base, table, choice)
-            err = score(cand)
-            if err < best_err and fam.in_range(cand):
-                best_err, best = err, cand
+
+    def score(c: Circuit) -> float:
+        if structural_problems(c):  # a snapped value outside the practical ranges of validity
+            return math.inf
+        return max(e if e is not None else math.inf for e in errors(spec, achieved(c, spec)))
+
+    scored = sorted((score(_snap_each(scale(circuit, impedance=float(a)), table)), float(a))
+                    for a in np.logspace(-0.5, 0.5, n_scales, endpoint=False))
+    if not math.isfinite(scored[0][0]):
+        raise SpecificationError(f"no {series} values fit the practical ranges for this design")
+    best_err, best = math.inf, circuit
+    for _, a in scored[:starts]:
+        base, choice = scale(circuit, impedance=a), [0] * n_parts
+        err = score(_snap_each(base, table, tuple(choice)))
+        improved = True
+        while improved and err > 1e-6:
+            improved = False
+            for i in range(n_parts):
+                for step in (-2, -1, 1, 2):
+                    trial = choice.copy()
+                    trial[i] += step
+                    e = score(_snap_each(base, table, tuple(trial)))
+                    if e < err:
+                        err, choice, improved = e, trial, True
+        if err < best_err:
+            best_err, best = err, _snap_each(base, table, tuple(choice))
     return best, achieved(best, spec)
 
 

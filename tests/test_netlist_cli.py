@@ -100,3 +100,35 @@ def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, content, args):
     out = run_cli(*[a.replace("{path}", str(path)) for a in args])
     assert out.returncode == 2
     assert out.stdout == "" and len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+
+
+def test_cli_generate_analytic_json_meets_the_spec():
+    out = run_cli("generate", "--response", "bandpass", "--f", "5000", "--q", "20", "--method", "analytic", "--json")
+    assert out.returncode == 0, out.stderr
+    (design,) = json.loads(out.stdout)
+    assert set(design) >= {"netlist", "input_node", "output_node", "method", "topology", "measured", "bom"}
+    assert design["measured"]["response"] == "bandpass"
+    assert design["measured"]["f0_hz"] == pytest.approx(5000, rel=1e-6)
+    assert design["measured"]["q"] == pytest.approx(20, rel=1e-6)
+    assert design["ngspice_max_rel_err"] <= 1e-6
+
+
+def test_cli_generate_with_e24_snaps_every_value():
+    out = run_cli("generate", "--response", "lowpass", "--f", "1000", "--q", "0.707", "--method", "analytic",
+                  "--eseries", "E24", "--json")
+    assert out.returncode == 0, out.stderr
+    (design,) = json.loads(out.stdout)
+    assert design["eseries"] == "E24" and max(design["f_err"], design["q_err"]) <= 0.02
+
+
+@pytest.mark.parametrize("args", [["--response", "bandpass", "--f", "1e9", "--q", "5"],
+                                  ["--response", "bandpass", "--f", "1000"],
+                                  ["--response", "notch", "--f", "1000", "--q", "2"],
+                                  ["--response", "lowpass", "--f", "abc"],
+                                  ["--response", "bandpass", "--f", "1000", "--q", "-2"],
+                                  ["--response", "bandpass", "--f", "1000", "--q", "5000"],
+                                  ["--response", "lowpass", "--f", "1000", "-n", "0"]])
+def test_cli_generate_bad_spec_is_one_line_and_exit_2(args):
+    out = run_cli("generate", "--method", "analytic", *args)
+    assert out.returncode == 2
+    assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr

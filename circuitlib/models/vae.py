@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import torch
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator, model_validator
 from torch import nn
 
 from circuitlib.graphs import CLASS_HAS, NODE_TYPES
@@ -21,6 +21,19 @@ class ModelConfig(BaseModel, frozen=True):
     heads: int = Field(4, ge=1, le=16)
     dropout: float = Field(0.1, ge=0.0, lt=1.0)
     conditional: bool = False
+
+    @field_validator("latent_groups")
+    @classmethod
+    def _groups(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if not value or len(value) > 8 or any(g < 1 or g > 256 for g in value):
+            raise ValueError("latent_groups must be 1 to 8 group sizes, each from 1 to 256")
+        return value
+
+    @model_validator(mode="after")
+    def _heads_divide_dim(self) -> "ModelConfig":
+        if self.dim % self.heads:
+            raise ValueError(f"dim ({self.dim}) must be a multiple of heads ({self.heads})")
+        return self
 
     @property
     def latent_dim(self) -> int:

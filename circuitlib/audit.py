@@ -1,0 +1,93 @@
+"""The audit chapter's checks, computed from this repository's own code, runs and checkpoints:
+checkpoint certification (identification, configuration, recomputed performance, readiness) and
+infrastructure inventories (models, losses, notebooks, configs, runs, test coverage)."""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+import subprocess
+from pathlib import Path
+
+import nbformat
+
+from circuitlib import checkpoint
+from circuitlib.dataset import verify_manifest
+from circuitlib.errors import CircuitlibError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def checkpoints(root: Path = ROOT / "data" / "checkpoints") -> list[Path]:
+    return sorted(p.parent for p in Path(root).glob("*/meta.json"))
+
+
+def git_date(path: Path) -> str | None:
+    """Date of the last commit that touched `path` (ISO 8601), or None outside git."""
+    try:
+        out = subprocess.run(["git", "log", "-1", "--format=%cI", "--", str(path)], capture_output=True, text=True,
+                             timeout=10, cwd=ROOT)
+        return out.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def identification(ckpt: Path, dataset_dir: Path) -> dict:
+    """Path, SHA256 computed now, whether it matches meta.json, size, epoch, date, commit, dataset SHA256."""
+    meta = checkpoint.read_meta(ckpt)
+    weights = ckpt / checkpoint.WEIGHTS
+    sha = checkpoint.sha256_file(weights)
+    try:
+        current = verify_manifest(dataset_dir)["sha256"]
+    except (OSError, CircuitlibError):
+        current = None
+    return {"checkpoint": ckpt.name, "path": str(weights.relative_to(ROOT)), "sha256": sha,
+            "sha256_matches_meta": sha == meta.get("weights_sha256"), "size_mb": weights.stat().st_size / 2**20,
+            "epoch": meta["epoch"], "committed": git_date(weights), "git_commit": meta.get("git_commit"),
+            "dataset_sha256": meta.get("dataset_sha256"), "dataset_matches": meta.get("dataset_sha256") == current}
+
+
+def metric_differences(stored: dict, recomputed: dict, rel: float = 1e-9) -> list[str]:
+    """Metrics that differ between meta.json and a recomputation (each is a finding)."""
+    out = []
+    for key in sorted(set(stored) | set(recomputed)):
+        a, b = stored.get(key), recomputed.get(key)
+        same = (a == b) or (isinstance(a, (int, float)) and isinstance(b, (int, float))
+                            and (math.isclose(a, b, rel_tol=rel, abs_tol=1e-12) or (math.isinf(a) and math.isinf(b))))
+        if not same:
+            out.append(f"{key}: stored {a}, recomputed {b}")
+    return out
+
+
+def parameters_of(notebook: Path) -> dict:
+    """The assignments of a notebook's cell tagged `parameters`, evaluated as literals."""
+    nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:
+        if "parameters" in cell.metadata.get("tags", []):
+            tree = ast.parse(cell.source)
+            return {t.id: ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)
+                    for t in node.targets if isinstance(t, ast.Name)}
+    return {}
+
+
+def execution(notebook: Path) -> dict:
+    """Last execution of a notebook as papermill recorded it: wall time and status."""
+    nb = nbformat.read(notebook, as_version=4)
+    pm = nb.metadata.get("papermill", {})
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    executed = any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
+    status = "error" if errors or pm.get("exception") else ("ok" if executed else "not executed")
+    return {"notebook": str(notebook.relative_to(ROOT)), "wall_s": pm.get("duration"), "status": status,
+            "parameters": len(parameters_of(notebook))}
+
+
+def coverage_by_module(coverage_json: Path) -> list[dict]:
+    """Lines covered per circuitlib module from a `coverage json` report."""
+    data = json.loads(Path(coverage_json).read_text())
+    rows = []
+    for path, info in sorted(data["files"].items()):
+        s = info["summary"]
+        rows.append({"module": path.split("circuitlib/")[-1], "statements": s["num_statements"],
+                     "covered": s["covered_lines"], "percent": round(s["percent_covered"], 1)})
+    return rows
