@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -36,10 +38,9 @@ def git_commit(repo: Path | None = None) -> str | None:
 
 
 def _save_tensors(tensors: dict[str, torch.Tensor], path: Path) -> str:
-    tmp = path.with_name(f".{path.name}.tmp")
-    save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp))
-    atomic_write_bytes(path, tmp.read_bytes())
-    tmp.unlink()
+    save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(path))
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
     return sha256_file(path)
 
 
@@ -55,22 +56,44 @@ def _optimizer_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torc
     return tensors, {"param_groups": state["param_groups"], "scalars": scalars}
 
 
-def save(out_dir: Path, model: torch.nn.Module, meta: dict, optimizer: torch.optim.Optimizer | None = None) -> dict:
-    """Write weights (and optimizer state), then meta.json last: a checkpoint is complete only
-    once its meta.json names the SHA256 of files that are already in place."""
+def _slots(out_dir: Path) -> tuple[Path, Path]:
+    return out_dir.with_name(f".{out_dir.name}.staging"), out_dir.with_name(f".{out_dir.name}.old")
+
+
+def recover(out_dir: Path) -> None:
+    """Finish a swap that an interruption cut between its two renames."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    meta = dict(meta, weights_sha256=_save_tensors(model.state_dict(), out_dir / WEIGHTS))
+    _, old = _slots(out_dir)
+    if not out_dir.exists() and old.exists():
+        os.replace(old, out_dir)
+
+
+def save(out_dir: Path, model: torch.nn.Module, meta: dict, optimizer: torch.optim.Optimizer | None = None) -> dict:
+    """Write weights, optimizer state and meta.json into a staging folder, then swap it in place of the
+    previous checkpoint: at every moment the folder holds one complete checkpoint (see `recover`)."""
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    recover(out_dir)
+    staging, old = _slots(out_dir)
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    meta = dict(meta, weights_sha256=_save_tensors(model.state_dict(), staging / WEIGHTS))
     if optimizer is not None:
         tensors, rest = _optimizer_tensors(optimizer)
-        meta["optimizer_sha256"] = _save_tensors(tensors, out_dir / OPTIMIZER)
+        meta["optimizer_sha256"] = _save_tensors(tensors, staging / OPTIMIZER)
         meta["optimizer_state"] = rest
     meta.setdefault("git_commit", git_commit())
-    atomic_write_bytes(out_dir / META, (json.dumps(meta, indent=1, sort_keys=True) + "\n").encode())
+    atomic_write_bytes(staging / META, (json.dumps(meta, indent=1, sort_keys=True) + "\n").encode())
+    shutil.rmtree(old, ignore_errors=True)
+    if out_dir.exists():
+        os.replace(out_dir, old)
+    os.replace(staging, out_dir)
+    shutil.rmtree(old, ignore_errors=True)
     return meta
 
 
 def read_meta(ckpt_dir: Path) -> dict:
+    recover(ckpt_dir)
     path = Path(ckpt_dir) / META
     try:
         return json.loads(path.read_text())
