@@ -42,7 +42,7 @@ def identification(ckpt: Path, dataset_dir: Path) -> dict:
         current = verify_manifest(dataset_dir)["sha256"]
     except (OSError, CircuitlibError):
         current = None
-    return {"checkpoint": ckpt.name, "path": str(weights.relative_to(ROOT)), "sha256": sha,
+    return {"checkpoint": ckpt.name, "path": str(weights.resolve().relative_to(ROOT)), "sha256": sha,
             "sha256_matches_meta": sha == meta.get("weights_sha256"), "size_mb": weights.stat().st_size / 2**20,
             "epoch": meta["epoch"], "committed": git_date(weights), "git_commit": meta.get("git_commit"),
             "dataset_sha256": meta.get("dataset_sha256"), "dataset_matches": meta.get("dataset_sha256") == current}
@@ -78,7 +78,7 @@ def execution(notebook: Path) -> dict:
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
     executed = any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
     status = "error" if errors or pm.get("exception") else ("ok" if executed else "not executed")
-    return {"notebook": str(notebook.relative_to(ROOT)), "wall_s": pm.get("duration"), "status": status,
+    return {"notebook": str(Path(notebook).resolve().relative_to(ROOT)), "wall_s": pm.get("duration"), "status": status,
             "parameters": len(parameters_of(notebook))}
 
 

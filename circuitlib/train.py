@@ -121,6 +121,7 @@ def train(cfg: TrainConfig, records: list[dict], dataset_sha256: str, out_dir: P
                                          "n_train": len(train_data), "metrics": {}}, optimizer)
         if stop_after is not None and epoch + 1 >= stop_after:
             break
+    model.eval()  # dropout off for everything that follows, whether or not an epoch ran
     return model, checkpoint.read_meta(out_dir)
 
 
@@ -174,6 +175,7 @@ def teacher_forced_accuracy(model: CircuitVAE, data: list) -> dict[str, float]:
 @torch.no_grad()
 def decode_means(model: CircuitVAE, data: list) -> list:
     """Free-running greedy decode of each graph's posterior mean, as Circuits."""
+    model.eval()
     out = []
     for k in range(0, len(data), 256):
         batch = Batch.from_data_list(data[k : k + 256])
@@ -256,6 +258,7 @@ def record_metrics(ckpt_dir: Path, metrics: dict) -> dict:
 @torch.no_grad()
 def posterior_means(model: CircuitVAE, records: list[dict]) -> np.ndarray:
     """Encoder means of `records`, (n, latent_dim)."""
+    model.eval()
     data = graphs_of(records, model.cfg.conditional)
     return np.concatenate([model.encode(Batch.from_data_list(data[k : k + 256]))[0].numpy()
                            for k in range(0, len(data), 256)])

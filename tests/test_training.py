@@ -31,6 +31,8 @@ def test_killed_and_resumed_run_matches_an_uninterrupted_one(records, tmp_path):
     assert checkpoint.read_meta(tmp_path / "resumed")["epoch"] == 2
     _, resumed = train(TINY, recs, sha, tmp_path / "resumed", progress=False)
     assert resumed["epoch"] == straight["epoch"] == 4
+    finished, _ = train(TINY, recs, sha, tmp_path / "resumed", progress=False)  # nothing left to train
+    assert not finished.training  # evaluation after a no-op resume must not run with dropout
     assert resumed["history"] == straight["history"]
     assert resumed["weights_sha256"] == straight["weights_sha256"]
 
