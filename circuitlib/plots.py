@@ -3,17 +3,13 @@ netlist (same element names and values), and Bode plots of the exact response.""
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import schemdraw
+import schemdraw.elements as elm
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import schemdraw  # noqa: E402
-import schemdraw.elements as elm  # noqa: E402
-
-from circuitlib.circuit import GND, VIN, VOUT, Circuit  # noqa: E402
-from circuitlib.mna import pencil, response_hz  # noqa: E402
+from circuitlib.circuit import GND, VIN, VOUT, Circuit
+from circuitlib.mna import pencil, response_hz
 
 _PREFIX = [(1e6, "M"), (1e3, "k"), (1, ""), (1e-3, "m"), (1e-6, "µ"), (1e-9, "n"), (1e-12, "p")]
 _UNIT = {"R": "Ω", "L": "H", "C": "F"}
