@@ -164,7 +164,9 @@ def snap(circuit: Circuit, spec: Specification, series: str = "E24", n_scales: i
     def score(c: Circuit) -> float:
         if structural_problems(c):  # a snapped value outside the practical ranges of validity
             return math.inf
-        return max(e if e is not None else math.inf for e in errors(spec, achieved(c, spec)))
+        f_err, q_err = errors(spec, achieved(c, spec))
+        wanted = [f_err] if spec.q is None else [f_err, q_err]  # q is not part of a q-less spec
+        return max(math.inf if e is None else e for e in wanted)
 
     scored = sorted((score(_snap_each(scale(circuit, impedance=float(a)), table)), float(a))
                     for a in np.logspace(-0.5, 0.5, n_scales, endpoint=False))

@@ -18,7 +18,8 @@ from circuitlib.netlist import MAX_BYTES, parse_netlist
 from circuitlib.train import TrainConfig
 
 LONG = os.environ.get("CIRCUITLIB_LONG") == "1"
-FUZZ = settings(max_examples=10_000 if LONG else 150, deadline=None,
+# The default run is derandomized, so CI sees the same examples every time; the long run explores.
+FUZZ = settings(max_examples=10_000 if LONG else 150, deadline=None, derandomize=not LONG, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 NODES = st.sampled_from(["0", "gnd", "in", "out", "a", "b", "c", "n1", "weird!"])
@@ -75,8 +76,8 @@ def test_random_circuits_measure_and_simulate(circuit):
     if m.valid:
         from circuitlib.dataset import ngspice_rel_err
 
-        try:
-            assert ngspice_rel_err(circuit) <= 1e-6
+        try:  # values anywhere in the practical ranges (12 decades apart): a sanity bound, not the 1e-6 of the dataset
+            assert ngspice_rel_err(circuit) <= 1e-4
         except SimulationError:
             pass
 
