@@ -32,7 +32,7 @@ def test_killed_dataset_run_leaves_the_previous_complete_file(tmp_path):
     first = _run(tmp_path, 40)
     assert first.wait(timeout=300) == 0
     before = hashlib.sha256((tmp_path / "circuits.jsonl.gz").read_bytes()).hexdigest()
-    victim = _run(tmp_path, 400)
+    victim = _run(tmp_path, 3000)  # cannot finish before the kill
     time.sleep(random.Random(1).uniform(4.0, 8.0))
     os.killpg(victim.pid, signal.SIGKILL)
     victim.wait(timeout=60)
