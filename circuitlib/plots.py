@@ -175,3 +175,42 @@ def reconstruction_scatter(frame) -> plt.Figure:
         ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def root_counts(records) -> plt.Figure:
+    """Heatmap: how many circuits have each (number of poles, number of zeros)."""
+    import pandas as pd
+    import seaborn as sns
+
+    df = pd.DataFrame({"poles": [len(r["poles"]) for r in records], "zeros": [len(r["zeros"]) for r in records]})
+    table = df.value_counts().unstack(fill_value=0).sort_index()
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    sns.heatmap(table, annot=True, fmt="d", cmap="Blues", cbar=False, ax=ax)
+    ax.add_patch(plt.Rectangle((2, 1), 1, 1, fill=False, ec="crimson", lw=2))  # the (2 poles, 2 zeros) cell
+    ax.set(xlabel="finite zeros", ylabel="poles", title="circuits per (poles, zeros); red: what a 2x2 head can fit")
+    fig.tight_layout()
+    return fig
+
+
+def s_plane(found: dict, indices: list[int], labels: list[str]) -> plt.Figure:
+    """One row per example circuit, one column per method: true poles (x) and zeros (o) in black, predicted in
+    red, in asinh(s / omega_ref) coordinates."""
+    methods = [m for m in found if m != "truth"]
+    fig, axes = plt.subplots(len(indices), len(methods), figsize=(3.2 * len(methods), 2.7 * len(indices)),
+                             squeeze=False)
+    for row, (i, label) in enumerate(zip(indices, labels)):
+        for col, method in enumerate(methods):
+            ax = axes[row, col]
+            for roots, color, size in ((found["truth"][i], "black", 90), (found[method][i], "crimson", 40)):
+                ax.scatter(*roots.poles.T, marker="x", c=color, s=size, lw=1.5)
+                ax.scatter(*roots.zeros.T, marker="o", facecolors="none", edgecolors=color, s=size, lw=1.3)
+            ax.axvline(0, color="grey", lw=0.6)
+            ax.axhline(0, color="grey", lw=0.6)
+            ax.set_title(f"{method}: {label}" if row == 0 else label, fontsize=8)
+            if row == len(indices) - 1:
+                ax.set_xlabel("asinh(Re s / ω_ref)")
+            if col == 0:
+                ax.set_ylabel("asinh(Im s / ω_ref)")
+    fig.suptitle("black: true roots, red: predicted  (x pole, o zero)", fontsize=9)
+    fig.tight_layout()
+    return fig

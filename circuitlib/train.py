@@ -30,7 +30,7 @@ TERMS = ("node", "edge", "value", "connectivity", "kl")
 class TrainConfig(BaseModel, frozen=True):
     model: ModelConfig = ModelConfig()
     weights: LossWeights = LossWeights()
-    epochs: int = Field(30, ge=1, le=100_000)
+    epochs: int = Field(40, ge=1, le=100_000)
     batch_size: int = Field(64, ge=1, le=4096)
     lr: float = Field(2e-3, gt=0, le=1.0)
     weight_decay: float = Field(0.01, ge=0)

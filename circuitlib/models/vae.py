@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import torch
+from typing import Literal
+
 from pydantic import BaseModel, Field, field_validator, model_validator
 from torch import nn
 
@@ -41,11 +43,14 @@ class ModelConfig(BaseModel, frozen=True):
 
 
 class LossWeights(BaseModel, frozen=True):
+    """Weight of each loss term. value_loss "l1" fits the median log-value (the metric reported), "mse" the mean."""
+
     node: float = 1.0
     edge: float = 1.0
-    value: float = 1.0
+    value: float = 3.0
     connectivity: float = 5.0
     kl: float = 0.005
+    value_loss: Literal["mse", "l1"] = "l1"
 
 
 class CircuitVAE(nn.Module):
@@ -75,12 +80,12 @@ class CircuitVAE(nn.Module):
         types = self.node_types(data.n_nodes, n)
         spec = getattr(data, "spec", None) if self.cfg.conditional else None
         type_logits, class_logits, values = self.decoder(z, types, data.pair_classes, data.pair_values, spec)
-        terms = self._terms(data, types, type_logits, class_logits, values)
+        terms = self._terms(data, types, type_logits, class_logits, values, weights.value_loss)
         terms["kl"] = (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(dim=1)).mean()
         total = sum(getattr(weights, k) * v for k, v in terms.items())
         return total, {k: float(v.detach()) for k, v in terms.items()}
 
-    def _terms(self, data, types, type_logits, class_logits, values) -> dict[str, torch.Tensor]:
+    def _terms(self, data, types, type_logits, class_logits, values, value_loss: str) -> dict[str, torch.Tensor]:
         bsz, n = types.shape
         t = torch.arange(n + 1).expand(bsz, -1)
         type_target = torch.cat([types, torch.full((bsz, 1), NODE_TYPES.index("STOP"))], dim=1)
@@ -91,7 +96,8 @@ class CircuitVAE(nn.Module):
         pair_mask = real[:, :, None] & real[:, None, :] & (idx[:, None] < idx[None, :])[None]
         edge = nn.functional.cross_entropy(class_logits[pair_mask], data.pair_classes[pair_mask])
         present = CLASS_HAS[data.pair_classes].bool() & pair_mask[..., None]
-        value = nn.functional.mse_loss(values[present], data.pair_values[present]) if present.any() else values.sum() * 0
+        fit = nn.functional.l1_loss if value_loss == "l1" else nn.functional.mse_loss
+        value = fit(values[present], data.pair_values[present]) if present.any() else values.sum() * 0
         p_none = torch.softmax(class_logits, dim=-1)[..., 0]
         sym = torch.where(pair_mask, p_none, torch.ones_like(p_none))
         sym = sym * sym.transpose(1, 2)  # pair (j, t) counted for both of its nodes
