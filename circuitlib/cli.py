@@ -101,6 +101,49 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from circuitlib.bench import run
+    from circuitlib.generate import DATASET
+
+    out = run(args.quick, Path(args.dataset) if args.dataset else DATASET, args.seed)
+    if args.json:
+        print(json.dumps(out))
+        return 0
+    print(f"simulation, {out['circuits']} circuits x {out['sweep_points']} points (1 Hz to 1 MHz, 200/decade):")
+    print(f"  ngspice {out['ngspice_circuits_per_s']:.0f} circuits/s, nodal solver {out['mna_circuits_per_s']:.0f}"
+          f" circuits/s: {out['mna_vs_ngspice_throughput']:.1f}x, max rel disagreement"
+          f" {out['mna_vs_ngspice_max_rel_err']:.1e}")
+    print(f"generation, {out['generate_specs']} specifications: refined {out['generate_refined_median_ms']:.0f} ms,"
+          f" knn {out['generate_knn_median_ms']:.0f} ms median ({out['generate_refined_vs_knn_latency']:.1f}x)")
+    print(f"training: {out['train_graphs_per_s']:.0f} graphs/s")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from circuitlib.config import parse_config
+    from circuitlib.dataset import load_records, verify_manifest
+    from circuitlib.generate import DATASET
+    from circuitlib.train import TrainConfig, run_distributed
+
+    try:
+        groups = tuple(int(g) for g in args.latent.split(","))
+    except ValueError:
+        raise CircuitlibError(f"--latent must be comma-separated integers, not {args.latent!r}") from None
+    cfg = parse_config(TrainConfig, model={"latent_groups": groups, "dim": args.dim, "conditional": args.conditional},
+                       weights={"kl": args.kl}, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
+                       threads=args.threads)
+    folder = Path(args.dataset) if args.dataset else DATASET
+    manifest = verify_manifest(folder)
+    out = run_distributed(cfg, load_records(folder / manifest["records"]), manifest["sha256"], Path(args.out))
+    if out is not None:
+        print(json.dumps(out))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m circuitlib", description="Measure, simulate and generate RLC filter circuits.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -128,6 +171,24 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--json", action="store_true")
     g.set_defaults(func=cmd_generate)
+    t = sub.add_parser("train", help="train the VAE; under torchrun, with DistributedDataParallel (gloo)")
+    t.add_argument("--out", required=True, help="checkpoint folder")
+    t.add_argument("--dataset", help="dataset folder (default: data/dataset)")
+    t.add_argument("--epochs", type=int, default=40)
+    t.add_argument("--latent", default="8,8,16", help="latent group sizes, e.g. 2,2,4")
+    t.add_argument("--dim", type=int, default=96)
+    t.add_argument("--conditional", action="store_true")
+    t.add_argument("--kl", type=float, default=0.005)
+    t.add_argument("--batch-size", type=int, default=64)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--threads", type=int, default=2)
+    t.set_defaults(func=cmd_train)
+    b = sub.add_parser("bench", help="speed against peers in the same run: ngspice, the seed's knn, training")
+    b.add_argument("--quick", action="store_true", help="fewer circuits and specifications (under 5 minutes)")
+    b.add_argument("--json", action="store_true")
+    b.add_argument("--dataset", help="dataset folder (default: data/dataset)")
+    b.add_argument("--seed", type=int, default=0)
+    b.set_defaults(func=cmd_bench)
     return parser
 
 

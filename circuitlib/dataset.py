@@ -16,6 +16,7 @@ import os
 import time
 from collections import Counter
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -199,20 +200,46 @@ def default_executor(workers: int) -> Executor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
 
 
-def generate(cfg: DatasetConfig, executor: Executor | None = None, progress: bool = True) -> Iterator[dict]:
-    """Yield exactly cfg.n_circuits records in index order, computed in parallel chunks."""
+def dask_executor(scheduler: str) -> Executor:
+    """A concurrent.futures executor on a Dask distributed cluster (`scheduler` is its address). Each Dask
+    worker process loads its own ngspice; run workers with one thread each (`--nthreads 1`)."""
+    from distributed import Client
+
+    return Client(scheduler).get_executor()
+
+
+MAX_RESTARTS = 3  # worker-pool replacements per wave before generation gives up
+
+
+def generate(cfg: DatasetConfig, executor: Executor | None = None, progress: bool = True,
+             make_executor=None) -> Iterator[dict]:
+    """Yield exactly cfg.n_circuits records in index order, computed in parallel chunks.
+    With no `executor`, worker processes come from `make_executor()` (default: cfg.workers processes); when a
+    worker dies (ngspice can crash its process), the pool is replaced and the wave is recomputed, so the run
+    continues and the records are the same as without the crash."""
     from tqdm import tqdm
 
     reserved = reserved_topologies(cfg)
     own = executor is None
-    executor = executor or default_executor(cfg.workers)
+    make_executor = make_executor or (lambda: default_executor(cfg.workers))
+    executor = executor or make_executor()
     bar = tqdm(total=cfg.n_circuits, desc="circuits", disable=not progress or None)
     made, start, wave = 0, 0, max(4 * cfg.workers, 8)
     try:
         while made < cfg.n_circuits:
             jobs = [(start + k * CHUNK, start + (k + 1) * CHUNK, cfg, reserved) for k in range(wave)]
             start += wave * CHUNK
-            for chunk in executor.map(_chunk, jobs):
+            for attempt in range(MAX_RESTARTS + 1):
+                try:
+                    chunks = list(executor.map(_chunk, jobs))
+                    break
+                except BrokenProcessPool:
+                    if not own or attempt == MAX_RESTARTS:
+                        raise CircuitlibError(f"dataset workers died {attempt + 1} times on circuits "
+                                              f"{jobs[0][0]}..{jobs[-1][1] - 1}; giving up") from None
+                    executor.shutdown(wait=False, cancel_futures=True)
+                    executor = make_executor()
+            for chunk in chunks:
                 for record in chunk:
                     if record is not None and made < cfg.n_circuits:
                         made += 1
@@ -243,7 +270,7 @@ class BuildResult:
 
 
 def build_dataset(cfg: DatasetConfig, out_dir: Path, executor: Executor | None = None,
-                  progress: bool = True) -> BuildResult:
+                  progress: bool = True, make_executor=None) -> BuildResult:
     """Generate the dataset into out_dir/circuits.jsonl.gz and out_dir/manifest.json, both atomically.
     Records stream through a gzip file (memory stays flat); counts are aggregated on the way."""
     out_dir = Path(out_dir)
@@ -254,24 +281,28 @@ def build_dataset(cfg: DatasetConfig, out_dir: Path, executor: Executor | None =
     counts = {"family": Counter(), "response": Counter(), "split": Counter()}
     topologies, heldout_topologies, max_err, high_q, max_q = set(), set(), 0.0, 0, 0.0
     sha = hashlib.sha256()
-    with open(tmp, "wb") as raw:
-        with gzip.GzipFile(filename="", mode="wb", fileobj=_Tee(raw, sha), mtime=0) as gz:
-            text = io.TextIOWrapper(gz, encoding="utf-8", newline="\n")
-            for rec in generate(cfg, executor, progress):
-                text.write(json.dumps(rec, sort_keys=True) + "\n")
-                for key in counts:
-                    counts[key][rec[key]] += 1
-                topologies.add(rec["topology"])
-                if rec["heldout_topology"]:
-                    heldout_topologies.add(rec["topology"])
-                max_err = max(max_err, rec["ngspice_max_rel_err"])
-                q = rec["q_pole"] if rec["response"] in ("lowpass", "highpass") else rec["q"]
-                high_q += q is not None and q >= 5
-                max_q = max(max_q, q or 0.0)
-            text.flush()
-            text.detach()
-        raw.flush()
-        os.fsync(raw.fileno())
+    try:
+        with open(tmp, "wb") as raw:
+            with gzip.GzipFile(filename="", mode="wb", fileobj=_Tee(raw, sha), mtime=0) as gz:
+                text = io.TextIOWrapper(gz, encoding="utf-8", newline="\n")
+                for rec in generate(cfg, executor, progress, make_executor):
+                    text.write(json.dumps(rec, sort_keys=True) + "\n")
+                    for key in counts:
+                        counts[key][rec[key]] += 1
+                    topologies.add(rec["topology"])
+                    if rec["heldout_topology"]:
+                        heldout_topologies.add(rec["topology"])
+                    max_err = max(max_err, rec["ngspice_max_rel_err"])
+                    q = rec["q_pole"] if rec["response"] in ("lowpass", "highpass") else rec["q"]
+                    high_q += q is not None and q >= 5
+                    max_q = max(max_q, q or 0.0)
+                text.flush()
+                text.detach()
+            raw.flush()
+            os.fsync(raw.fileno())
+    except BaseException:  # an error or Ctrl-C: drop the partial file (a kill leaves it, never in place of the real one)
+        tmp.unlink(missing_ok=True)
+        raise
     os.replace(tmp, final)
     manifest = {
         "produced_by": "notebooks/01_dataset.ipynb (circuitlib.dataset.build_dataset)",

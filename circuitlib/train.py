@@ -48,14 +48,26 @@ def _batches(items: list, size: int, seed: int, epoch: int) -> list[list]:
     return [[items[i] for i in order[k : k + size]] for k in range(0, len(items), size)]
 
 
-def _epoch(model: CircuitVAE, data: list, cfg: TrainConfig, epoch: int, optimizer) -> dict[str, float]:
+def _distributed() -> tuple[int, int]:
+    """(rank, world size): (0, 1) unless running under torchrun with an initialized process group."""
+    dist = torch.distributed
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def _epoch(model, data: list, cfg: TrainConfig, epoch: int, optimizer) -> dict[str, float]:
+    """One epoch. Under DistributedDataParallel every rank takes its share of each batch and the gradients
+    are averaged across ranks; the logged terms are averaged too."""
     model.train()
+    rank, world = _distributed()
     sums = dict.fromkeys(TERMS + ("total",), 0.0)
     batches = _batches(data, cfg.batch_size, cfg.seed, epoch)
     for b, items in enumerate(batches):
-        noise = torch.Generator().manual_seed(cfg.seed * 1_000_003 + epoch * 10_007 + b)
-        torch.manual_seed(cfg.seed * 1_000_003 + epoch * 10_007 + b)  # dropout masks: resume-safe
-        total, terms = model.loss(Batch.from_data_list(items), cfg.weights, generator=noise)
+        items = items[rank::world] or items[:1]
+        noise = torch.Generator().manual_seed(cfg.seed * 1_000_003 + epoch * 10_007 + b + 7919 * rank)
+        torch.manual_seed(cfg.seed * 1_000_003 + epoch * 10_007 + b + 7919 * rank)  # dropout masks: resume-safe
+        total, terms = model(Batch.from_data_list(items), cfg.weights, generator=noise)
         optimizer.zero_grad(set_to_none=True)
         total.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -63,6 +75,10 @@ def _epoch(model: CircuitVAE, data: list, cfg: TrainConfig, epoch: int, optimize
         for k, v in terms.items():
             sums[k] += v * len(items)
         sums["total"] += float(total.detach()) * len(items)
+    if world > 1:
+        packed = torch.tensor(list(sums.values()), dtype=torch.float64)
+        torch.distributed.all_reduce(packed)
+        sums = dict(zip(sums, packed.tolist()))
     return {k: v / len(data) for k, v in sums.items()}
 
 
@@ -95,6 +111,8 @@ def train(cfg: TrainConfig, records: list[dict], dataset_sha256: str, out_dir: P
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     model = CircuitVAE(cfg.model)
+    rank, world = _distributed()
+    net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     train_data = graphs_of([r for r in records if r["split"] == "train"], cfg.model.conditional)
     val_data = graphs_of([r for r in records if r["split"] == "val"], cfg.model.conditional)
@@ -106,19 +124,23 @@ def train(cfg: TrainConfig, records: list[dict], dataset_sha256: str, out_dir: P
             history, start, elapsed = meta["history"], meta["epoch"], meta.get("train_seconds", 0.0)
             if start < cfg.epochs:  # a finished run needs no optimizer state (it is not committed)
                 checkpoint.load_optimizer(out_dir, optimizer, meta)
-    bar = tqdm(range(start, cfg.epochs), desc="epochs", disable=not progress or None, initial=start, total=cfg.epochs)
+    bar = tqdm(range(start, cfg.epochs), desc="epochs", disable=(not progress or rank > 0) or None, initial=start, total=cfg.epochs)
     for epoch in bar:
         t0 = time.perf_counter()
         for group in optimizer.param_groups:
             group["lr"] = _lr_at(cfg, epoch)
-        train_terms = _epoch(model, train_data, cfg, epoch, optimizer)
+        train_terms = _epoch(net, train_data, cfg, epoch, optimizer)
         val_terms = validation_loss(model, val_data, cfg)
         elapsed += time.perf_counter() - t0
         history.append({"epoch": epoch + 1, "train": train_terms, "val": val_terms})
         bar.set_postfix(train=f"{train_terms['total']:.3f}", val=f"{val_terms['total']:.3f}")
-        checkpoint.save(out_dir, model, {"config": cfg.model_dump(mode="json"), "dataset_sha256": dataset_sha256,
-                                         "epoch": epoch + 1, "history": history, "train_seconds": elapsed,
-                                         "n_train": len(train_data), "metrics": {}}, optimizer)
+        if rank == 0:
+            checkpoint.save(out_dir, model, {"config": cfg.model_dump(mode="json"), "dataset_sha256": dataset_sha256,
+                                             "epoch": epoch + 1, "history": history, "train_seconds": elapsed,
+                                             "n_train": len(train_data), "world_size": world, "metrics": {}},
+                            optimizer)
+        if world > 1:
+            torch.distributed.barrier()  # the other ranks wait for the checkpoint
         if stop_after is not None and epoch + 1 >= stop_after:
             break
     model.eval()  # dropout off for everything that follows, whether or not an epoch ran
@@ -262,3 +284,36 @@ def posterior_means(model: CircuitVAE, records: list[dict]) -> np.ndarray:
     data = graphs_of(records, model.cfg.conditional)
     return np.concatenate([model.encode(Batch.from_data_list(data[k : k + 256]))[0].numpy()
                            for k in range(0, len(data), 256)])
+
+
+def parameters_digest(model: CircuitVAE) -> str:
+    """SHA256 of every parameter's bytes, in order: equal digests mean identical weights."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for tensor in model.state_dict().values():
+        h.update(tensor.detach().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+def run_distributed(cfg: TrainConfig, records: list[dict], dataset_sha256: str, out_dir: Path) -> dict | None:
+    """Train under torchrun (gloo, CPU) when WORLD_SIZE > 1, else in this process. Returns, on rank 0, the last
+    epoch's losses, the world size and whether every rank ended with identical weights; None on other ranks."""
+    import os
+
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1:
+        torch.distributed.init_process_group("gloo")
+    try:
+        model, meta = train(cfg, records, dataset_sha256, out_dir, resume=False, progress=False)
+        digests = [parameters_digest(model)] * world
+        if world > 1:
+            torch.distributed.all_gather_object(digests, parameters_digest(model))
+        rank = _distributed()[0]
+    finally:
+        if world > 1:
+            torch.distributed.destroy_process_group()
+    if rank:
+        return None
+    return {"epoch": meta["epoch"], "world_size": world, "ranks_identical": len(set(digests)) == 1,
+            "train": meta["history"][-1]["train"], "val": meta["history"][-1]["val"]}

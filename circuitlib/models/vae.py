@@ -70,6 +70,11 @@ class CircuitVAE(nn.Module):
         types = torch.where(t < 3, t, torch.full_like(t, NODE_TYPES.index("INTERNAL")))
         return torch.where(t < n_nodes[:, None], types, torch.full_like(t, NODE_TYPES.index("STOP")))
 
+    def forward(self, data, weights: LossWeights, generator: torch.Generator | None = None,
+                sample: bool = True) -> tuple[torch.Tensor, dict[str, float]]:
+        """The loss (so that DistributedDataParallel, which wraps forward, synchronizes its gradients)."""
+        return self.loss(data, weights, generator, sample)
+
     def loss(self, data, weights: LossWeights, generator: torch.Generator | None = None,
              sample: bool = True) -> tuple[torch.Tensor, dict[str, float]]:
         """Total loss and its terms (node, edge, value, connectivity, kl) for a PyG batch."""
