@@ -30,8 +30,8 @@ class AblationConfig(BaseModel, frozen=True):
 
     kl_weights: tuple[float, ...] = (0.0, 0.001, 0.005, 0.05, 0.1)
     seeds: int = Field(3, ge=1, le=100)
-    epochs: int = Field(8, ge=1, le=10_000)
-    n_train: int = Field(1500, ge=16)
+    epochs: int = Field(16, ge=1, le=10_000)
+    n_train: int = Field(2500, ge=16)
     latent_groups: tuple[int, ...] = (2, 2, 4)
     dim: int = Field(48, ge=8, le=1024)
     layers: int = Field(2, ge=1, le=12)

@@ -133,7 +133,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         groups = tuple(int(g) for g in args.latent.split(","))
     except ValueError:
         raise CircuitlibError(f"--latent must be comma-separated integers, not {args.latent!r}") from None
-    cfg = parse_config(TrainConfig, model={"latent_groups": groups, "dim": args.dim, "conditional": args.conditional},
+    cfg = parse_config(TrainConfig, model={"latent_groups": groups, "dim": args.dim, "conditional": args.conditional,
+                              "values_at_spec_frequency": args.conditional},
                        weights={"kl": args.kl}, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
                        threads=args.threads)
     folder = Path(args.dataset) if args.dataset else DATASET

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from circuitlib import graphs, synth
 from circuitlib.circuit import Circuit, topology_signature
@@ -196,6 +197,44 @@ def design(response: str, f_hz: float, q: float | None = None, n: int = 1, metho
 
 
 # ---------------------------------------------------------------- batch evaluation (notebook 04)
+
+
+class GridConfig(BaseModel, frozen=True):
+    """Notebook 04's parameters: grid size, methods, tolerances, E-series of the BOM table, BOM count, seed."""
+
+    n_grid: int = Field(200, ge=1, le=1_000_000)
+    methods: tuple[str, ...] = METHODS
+    tolerances: tuple[float, ...] = (0.01, 0.05, 0.10)
+    eseries: tuple[str, ...] = ("E24", "E96")
+    n_bom: int = Field(60, ge=0)
+    seed: int = Field(0, ge=0)
+
+    @field_validator("methods")
+    @classmethod
+    def _methods(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value or set(value) - set(METHODS):
+            raise ValueError(f"methods must be among {', '.join(METHODS)}")
+        return value
+
+    @field_validator("tolerances")
+    @classmethod
+    def _tolerances(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if not value or not all(0 < t < 1 for t in value):
+            raise ValueError("tolerances must be fractions between 0 and 1")
+        return value
+
+    @field_validator("eseries")
+    @classmethod
+    def _eseries(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if set(value) - {"E6", "E12", "E24", "E48", "E96", "E192"}:
+            raise ValueError("eseries must be among E6, E12, E24, E48, E96, E192")
+        return value
+
+    @model_validator(mode="after")
+    def _bom_within_grid(self) -> "GridConfig":
+        if self.n_bom > self.n_grid:
+            raise ValueError(f"n_bom ({self.n_bom}) cannot exceed n_grid ({self.n_grid})")
+        return self
 
 
 def grid_specs(n: int, seed: int = 0, f_range_hz: tuple[float, float] = (20.0, 500e3),

@@ -106,6 +106,7 @@ def spec_vector(response: str, f_hz: float, q: float | None) -> torch.Tensor:
 
 
 SPEC_DIM = len(RESPONSE_CODES) + 3
+SPEC_LOG_F = len(RESPONSE_CODES)  # index of (log10 f - 3.5) / 1.5 in a spec vector
 
 
 def record_spec(record: dict) -> torch.Tensor:

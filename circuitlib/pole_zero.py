@@ -297,6 +297,7 @@ def compare(model, records: list[dict], cfg: StudyConfig = StudyConfig()) -> tup
         preds = {m: predict(h, z) for m, h in heads.items()}
         preds["analytic"] = [analytic_roots(c, ref(r)) for c, r in zip(decoded, recs)]
         strict = {m: float(np.mean([a.counts == t.counts for a, t in zip(v, truth)])) for m, v in preds.items()}
+        truth = [merge_doublets(x, cfg.doublet_rtol) for x in truth]  # one rule for truth and predictions
         preds = {m: [merge_doublets(x, cfg.doublet_rtol) for x in v] for m, v in preds.items()}
         for m in METHODS:
             rows.append({"method": m, "subset": subset, "n": len(recs),

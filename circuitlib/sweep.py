@@ -14,91 +14,98 @@ from dataclasses import dataclass
 import numpy as np
 
 from circuitlib.circuit import Circuit
-from circuitlib.mna import _finite_eigs, _frequency_scale, natural_order, pencil, response
+from circuitlib.mna import Pencil, _frequency_scale, pencil, response
 
 CHECK_POINTS = 9  # exact solves per circuit, log-spaced over the sweep
 CHECK_RTOL = 1e-9  # the factored form must match them this closely
+FINITE_TOL = 1e-11  # |mu| below this share of the largest is a root at infinity
 
 
-@dataclass
-class Factored:
-    """H(s) = gain * prod(s - zeros) / prod(s - poles), s in rad/s; `exact` when the form failed its check."""
-
-    gain: complex
-    poles: np.ndarray
-    zeros: np.ndarray
-    exact: bool = False
-
-
-def _roots(circuit: Circuit) -> tuple[np.ndarray, np.ndarray]:
-    p = pencil(circuit)
-    w = _frequency_scale(p)
-    order = natural_order(circuit)
-    n = p.G.shape[0]
-    a, b = np.zeros((n + 1, n + 1)), np.zeros((n + 1, n + 1))
-    a[:n, :n], a[:n, n], a[n, :n] = p.G, -p.b0, p.c
-    b[:n, :n], b[:n, n] = p.C, -p.b1
-    return _finite_eigs(p.G, p.C, order, w), _finite_eigs(a, b, order, w)
+def _stack(pencils: list[Pencil]) -> tuple[np.ndarray, ...]:
+    """Pole and zero pencils of every circuit, padded to common sizes with decoupled unknowns (identity in the
+    conductance part, nothing in the capacitance part: eigenvalue at infinity, no effect on H)."""
+    n = max(p.G.shape[0] for p in pencils)
+    bsz = len(pencils)
+    g, c = np.tile(np.eye(n), (bsz, 1, 1)), np.zeros((bsz, n, n))
+    za, zb = np.tile(np.eye(n + 1), (bsz, 1, 1)), np.zeros((bsz, n + 1, n + 1))
+    b0, b1, out = np.zeros((bsz, n)), np.zeros((bsz, n)), np.zeros((bsz, n))
+    for i, p in enumerate(pencils):
+        k = p.G.shape[0]
+        g[i, :k, :k], c[i, :k, :k] = p.G, p.C
+        b0[i, :k], b1[i, :k], out[i, :k] = p.b0, p.b1, p.c
+        za[i, :k, :k], za[i, :k, k], za[i, k, :k], za[i, k, k] = p.G, -p.b0, p.c, 0.0
+        zb[i, :k, :k], zb[i, :k, k] = p.C, -p.b1
+    return g, c, b0, b1, out, za, zb
 
 
-def _product(s: np.ndarray, poles: np.ndarray, zeros: np.ndarray) -> np.ndarray:
-    """prod(s - zeros) / prod(s - poles), pairing each zero with a pole to keep magnitudes moderate."""
-    out = np.ones(s.shape, dtype=complex)
-    for k in range(max(len(poles), len(zeros))):
-        num = s - zeros[k] if k < len(zeros) else 1.0
-        den = s - poles[k] if k < len(poles) else 1.0
-        out *= num / den
+def _finite_roots(a: np.ndarray, b: np.ndarray, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Finite roots s of det(a + s b) = 0 for a stack of pencils, by shift and invert: the eigenvalues mu of
+    (a + sigma b)^-1 b give s = sigma - 1/mu; mu = 0 is a root at infinity. Returns roots and a mask."""
+    mu = np.linalg.eigvals(np.linalg.solve(a + sigma[:, None, None] * b, b))
+    finite = np.abs(mu) > FINITE_TOL * np.abs(mu).max(axis=1, keepdims=True).clip(min=1e-300)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        roots = np.where(finite, sigma[:, None] - 1.0 / np.where(finite, mu, 1.0), 0.0)
+    return roots, finite
+
+
+def _factored(s: np.ndarray, poles, has_p, zeros, has_z) -> np.ndarray:
+    """prod over present zeros (s - z) / prod over present poles (s - p), (B, F); an absent root is a factor 1."""
+    out = np.ones((len(poles), len(s)), dtype=complex)
+    for k in range(max(poles.shape[1], zeros.shape[1])):
+        if k < zeros.shape[1]:
+            out *= np.where(has_z[:, k, None], s[None, :] - zeros[:, k, None], 1.0)
+        if k < poles.shape[1]:
+            out /= np.where(has_p[:, k, None], s[None, :] - poles[:, k, None], 1.0)
     return out
 
 
-def factor(circuit: Circuit, f_hz: np.ndarray) -> Factored:
-    """The factored H of one circuit, checked at CHECK_POINTS frequencies spanning `f_hz`."""
-    p = pencil(circuit)
-    s_check = 2j * np.pi * np.geomspace(np.min(f_hz), np.max(f_hz), CHECK_POINTS)
-    exact = response(p, s_check)
+def _exact(g, c, b0, b1, out, s: np.ndarray) -> np.ndarray:
+    """Exact H at a few points for the whole stack by dense solves: s is (K,) for all circuits or (B, K)."""
+    s = np.broadcast_to(s, (len(g), s.shape[-1]))
+    a = g[:, None] + s[:, :, None, None] * c[:, None]
+    rhs = b0[:, None] + s[:, :, None] * b1[:, None]
+    with np.errstate(all="ignore"):
+        x = np.linalg.solve(a, rhs[..., None])[..., 0]
+    return np.einsum("bfn,bn->bf", x, out)
+
+
+def _batch(circuits: list[Circuit], f_hz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(H of every circuit on f_hz, whether each came from its factored form)."""
+    pencils = [pencil(c) for c in circuits]
+    g, c, b0, b1, out, za, zb = _stack(pencils)
+    sigma = np.array([_frequency_scale(p) for p in pencils])
+    s_check = 2j * np.pi * np.geomspace(f_hz.min(), f_hz.max(), CHECK_POINTS)
     try:
-        poles, zeros = _roots(circuit)
-    except (np.linalg.LinAlgError, ValueError):
-        return Factored(0j, np.zeros(0), np.zeros(0), exact=True)
-    shape = _product(s_check, poles, zeros)
-    ref = int(np.argmax(np.abs(exact)))
-    if not np.all(np.isfinite(exact)) or exact[ref] == 0 or shape[ref] == 0 or not np.all(np.isfinite(shape)):
-        return Factored(0j, poles, zeros, exact=True)
-    gain = exact[ref] / shape[ref]
-    err = np.abs(gain * shape - exact) / np.maximum(np.abs(exact), 1e-300)
-    return Factored(gain, poles, zeros, exact=bool(err.max() > CHECK_RTOL))
+        poles, has_p = _finite_roots(g, c, sigma)
+        zeros, has_z = _finite_roots(za, zb, sigma)
+    except np.linalg.LinAlgError:  # a shift landed on a root: every circuit of this chunk is solved exactly
+        return np.stack([response(p, 2j * np.pi * f_hz) for p in pencils]), np.zeros(len(pencils), dtype=bool)
+    h_sigma = _exact(g, c, b0, b1, out, sigma[:, None].astype(complex))[:, 0]
+    shape_sigma = _factored(np.zeros(1, complex), poles - sigma[:, None], has_p, zeros - sigma[:, None], has_z)[:, 0]
+    with np.errstate(all="ignore"):
+        gain = h_sigma / shape_sigma
+        check = gain[:, None] * _factored(s_check, poles, has_p, zeros, has_z)
+    exact_check = _exact(g, c, b0, b1, out, s_check)
+    with np.errstate(all="ignore"):
+        err = np.abs(check - exact_check) / np.abs(exact_check)
+    ok = np.isfinite(err).all(axis=1) & (err.max(axis=1, initial=0.0) <= CHECK_RTOL) & np.isfinite(gain)
+    s = 2j * np.pi * f_hz
+    result = np.empty((len(circuits), len(f_hz)), dtype=complex)
+    if ok.any():
+        result[ok] = gain[ok, None] * _factored(s, poles[ok], has_p[ok], zeros[ok], has_z[ok])
+    for i in np.flatnonzero(~ok):
+        result[i] = response(pencils[i], s)
+    return result, ok
 
 
 def sweep_hz(circuits: list[Circuit], f_hz: np.ndarray, chunk: int = 128) -> np.ndarray:
-    """H(j 2 pi f) for every circuit and frequency, (B, F) complex. Circuits are evaluated `chunk` at a time
-    from their factored forms (padded root arrays); circuits whose form failed its check are solved exactly."""
+    """H(j 2 pi f) for every circuit and frequency, (B, F) complex, `chunk` circuits at a time. Circuits whose
+    factored form misses the exact solves at the check points by more than CHECK_RTOL are solved exactly."""
+    return sweep_with_report(circuits, f_hz, chunk)[0]
+
+
+def sweep_with_report(circuits: list[Circuit], f_hz: np.ndarray, chunk: int = 128) -> tuple[np.ndarray, np.ndarray]:
+    """`sweep_hz` plus a (B,) mask of the circuits evaluated from their factored form (the rest: exact solves)."""
     f_hz = np.asarray(f_hz, dtype=float)
-    s = 2j * np.pi * f_hz
-    out = np.empty((len(circuits), len(f_hz)), dtype=complex)
-    forms = [factor(c, f_hz) for c in circuits]
-    for start in range(0, len(circuits), chunk):
-        part = [k for k in range(start, min(start + chunk, len(circuits))) if not forms[k].exact]
-        if part:
-            out[part] = _evaluate([forms[k] for k in part], s)
-    for k, form in enumerate(forms):
-        if form.exact:
-            out[k] = response(pencil(circuits[k]), s)
-    return out
-
-
-def _evaluate(forms: list[Factored], s: np.ndarray) -> np.ndarray:
-    """Padded, vectorized evaluation of several factored forms: a padded root contributes (s - 0)/(s - 0) = 1."""
-    width = max(max(len(f.poles), len(f.zeros)) for f in forms)
-    poles = np.zeros((len(forms), width), dtype=complex)
-    zeros = np.zeros((len(forms), width), dtype=complex)
-    has_p = np.zeros((len(forms), width), dtype=bool)
-    has_z = np.zeros((len(forms), width), dtype=bool)
-    for i, f in enumerate(forms):
-        poles[i, : len(f.poles)], has_p[i, : len(f.poles)] = f.poles, True
-        zeros[i, : len(f.zeros)], has_z[i, : len(f.zeros)] = f.zeros, True
-    out = np.array([f.gain for f in forms], dtype=complex)[:, None] * np.ones(len(s), dtype=complex)[None, :]
-    for k in range(width):
-        num = np.where(has_z[:, k, None], s[None, :] - zeros[:, k, None], 1.0)
-        den = np.where(has_p[:, k, None], s[None, :] - poles[:, k, None], 1.0)
-        out *= num / den
-    return out
+    parts = [_batch(circuits[k : k + chunk], f_hz) for k in range(0, len(circuits), chunk)]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])

@@ -101,6 +101,14 @@ def _lr_at(cfg: TrainConfig, epoch: int) -> float:
     return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * epoch / cfg.epochs)))
 
 
+def _same_config(stored: dict | None, cfg: TrainConfig) -> bool:
+    """A stored config equals `cfg` once validated (a field added since it was written takes its default)."""
+    try:
+        return TrainConfig.model_validate(stored) == cfg
+    except Exception:  # noqa: BLE001 - an unreadable stored config is simply not the same run
+        return False
+
+
 def train(cfg: TrainConfig, records: list[dict], dataset_sha256: str, out_dir: Path, resume: bool = True,
           progress: bool = True, stop_after: int | None = None) -> tuple[CircuitVAE, dict]:
     """Train on the 'train' split, log per-term losses on 'val', checkpoint every epoch into out_dir.
@@ -119,7 +127,7 @@ def train(cfg: TrainConfig, records: list[dict], dataset_sha256: str, out_dir: P
     history, start, elapsed = [], 0, 0.0
     if resume and (Path(out_dir) / checkpoint.META).exists():
         meta = checkpoint.read_meta(out_dir)
-        if meta.get("config") == cfg.model_dump(mode="json") and meta.get("dataset_sha256") == dataset_sha256:
+        if _same_config(meta.get("config"), cfg) and meta.get("dataset_sha256") == dataset_sha256:
             checkpoint.load_weights(out_dir, model)
             history, start, elapsed = meta["history"], meta["epoch"], meta.get("train_seconds", 0.0)
             if start < cfg.epochs:  # a finished run needs no optimizer state (it is not committed)

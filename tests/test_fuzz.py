@@ -12,7 +12,9 @@ from circuitlib.circuit import Circuit, Edge
 from circuitlib.config import parse_config
 from circuitlib.dataset import config_from
 from circuitlib.errors import CircuitlibError, NetlistError, SimulationError, SpecificationError
-from circuitlib.generate import design
+from circuitlib.ablation import AblationConfig
+from circuitlib.generate import METHODS, GridConfig, design
+from circuitlib.pole_zero import StudyConfig
 from circuitlib.measure import measure
 from circuitlib.netlist import MAX_BYTES, parse_netlist
 from circuitlib.train import TrainConfig
@@ -118,6 +120,38 @@ def test_random_training_parameters(params, model):
     except CircuitlibError:
         return
     assert cfg.epochs >= 1 and cfg.lr > 0
+
+
+@FUZZ
+@given(st.dictionaries(st.sampled_from(["kl_weights", "seeds", "epochs", "n_train", "latent_groups", "dim", "layers",
+                                        "prior_samples", "workers"]), PARAM, max_size=4))
+def test_random_kl_ablation_parameters(params):
+    try:
+        cfg = parse_config(AblationConfig, **params)
+    except CircuitlibError:
+        return
+    assert cfg.kl_weights and all(w >= 0 for w in cfg.kl_weights) and cfg.seeds >= 1
+
+
+@FUZZ
+@given(st.dictionaries(st.sampled_from(["head_epochs", "seed", "doublet_rtol"]), PARAM, max_size=3))
+def test_random_pole_zero_parameters(params):
+    try:
+        cfg = parse_config(StudyConfig, **params)
+    except CircuitlibError:
+        return
+    assert cfg.head_epochs >= 1 and 0 <= cfg.doublet_rtol <= 0.5
+
+
+@FUZZ
+@given(st.dictionaries(st.sampled_from(["n_grid", "methods", "tolerances", "eseries", "n_bom", "seed"]), PARAM,
+                       max_size=4))
+def test_random_generation_test_parameters(params):
+    try:
+        cfg = parse_config(GridConfig, **params)
+    except CircuitlibError:
+        return
+    assert set(cfg.methods) <= set(METHODS) and all(0 < t < 1 for t in cfg.tolerances) and cfg.n_bom <= cfg.n_grid
 
 
 def test_oversized_netlist_is_refused():

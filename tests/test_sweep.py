@@ -41,9 +41,14 @@ def test_deep_stopbands_keep_relative_accuracy():
         assert np.max(np.abs(h - want) / np.abs(want)) < 1e-8
 
 
+def test_every_test_circuit_uses_its_factored_form():
+    circuits = [tc.rc_lowpass(1e3, 1e-7), tc.series_rlc_bandpass(1e3, 50), tc.twin_t_notch(2e3), tc.wien(300.0)]
+    assert sweep.sweep_with_report(circuits, F_HZ)[1].all()
+
+
 def test_a_failed_check_falls_back_to_exact_solves(monkeypatch):
     c = tc.butterworth3_lowpass(1e3)
     monkeypatch.setattr(sweep, "CHECK_RTOL", -1.0)  # no factored form can pass
-    assert sweep.factor(c, F_HZ).exact
-    got = sweep.sweep_hz([c], F_HZ)[0]
-    assert np.array_equal(got, response_hz(pencil(c), F_HZ))
+    got, factored = sweep.sweep_with_report([c], F_HZ)
+    assert not factored[0]
+    assert np.array_equal(got[0], response_hz(pencil(c), F_HZ))

@@ -78,3 +78,18 @@ def test_a_pickle_in_place_of_the_weights_is_refused_unpickled(records, tmp_path
 def test_missing_checkpoint_is_a_clear_error(tmp_path):
     with pytest.raises(CheckpointError, match="no checkpoint"):
         load_model(tmp_path / "nowhere")
+
+
+def test_values_at_spec_frequency_round_trip_absolute_values():
+    """The decoder may predict L and C as reactances at the spec's frequency; what it returns stays absolute:
+    the shift it adds to its inputs is the one it removes from its outputs."""
+    from circuitlib import graphs
+    from circuitlib.models.decoder import GraphGPTDecoder
+
+    dec = GraphGPTDecoder((2, 2, 4), dim=16, layers=1, heads=2, conditional=True, values_at_spec_frequency=True)
+    spec = torch.stack([graphs.spec_vector("lowpass", 1e5, 0.7), graphs.spec_vector("lowpass", 1e2, 0.7)])
+    shift = dec.value_shift(spec)
+    decade = (torch.tensor([0.0, 1.0, 1.0]) / graphs.LOG_SCALE)  # one decade of L and C, in normalized units
+    assert torch.allclose(shift[0, 0, 0] - shift[1, 0, 0], 3 * decade)  # 1e5 Hz vs 1e2 Hz: three decades apart
+    plain = GraphGPTDecoder((2, 2, 4), dim=16, layers=1, heads=2, conditional=True)
+    assert plain.value_shift(spec) == 0.0

@@ -12,16 +12,18 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from circuitlib.graphs import CLASS_HAS, MAX_NODES, NODE_TYPES, SPEC_DIM
+from circuitlib.graphs import CLASS_HAS, LOG_SCALE, MAX_NODES, NODE_TYPES, SPEC_DIM, SPEC_LOG_F
 
 N_CLASSES = CLASS_HAS.shape[0]
 
 
 class GraphGPTDecoder(nn.Module):
     def __init__(self, latent_groups: tuple[int, ...], dim: int = 96, layers: int = 3, heads: int = 4,
-                 conditional: bool = False, max_nodes: int = MAX_NODES, dropout: float = 0.0):
+                 conditional: bool = False, max_nodes: int = MAX_NODES, dropout: float = 0.0,
+                 values_at_spec_frequency: bool = False):
         super().__init__()
         self.groups, self.max_nodes, self.conditional = latent_groups, max_nodes, conditional
+        self.relative = conditional and values_at_spec_frequency
         self.latent_tokens = nn.ModuleList(nn.Linear(g, dim) for g in latent_groups)
         self.spec_token = nn.Sequential(nn.Linear(SPEC_DIM, dim), nn.SiLU(), nn.Linear(dim, dim)) if conditional else None
         self.bos = nn.Parameter(torch.zeros(dim))
@@ -51,16 +53,27 @@ class GraphGPTDecoder(nn.Module):
         edge = edge * (upper & (classes > 0)).unsqueeze(-1)
         return self.type_emb(types) + edge.sum(dim=1)
 
+    def value_shift(self, spec: torch.Tensor | None) -> torch.Tensor | float:
+        """Normalized log-value offset that turns L and C into their reactance at the specification's frequency
+        (log10 of omega L and omega C, up to a constant), so the network only predicts impedance levels and ratios."""
+        if not self.relative:
+            return 0.0
+        log_f_offset = spec[:, SPEC_LOG_F] * 1.5  # log10 f - 3.5, from graphs.spec_vector
+        return (log_f_offset[:, None] / LOG_SCALE * torch.tensor([0.0, 1.0, 1.0]))[:, None, None, :]
+
     def forward(self, z: torch.Tensor, types: torch.Tensor, classes: torch.Tensor, values: torch.Tensor,
                 spec: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Teacher forcing. types (B, N), classes (B, N, N), values (B, N, N, 3) ->
-        type logits (B, N+1, 5), class logits (B, N, N, 8), values (B, N, N, 3) for pairs (j, t)."""
+        type logits (B, N+1, 5), class logits (B, N, N, 8), values (B, N, N, 3) for pairs (j, t).
+        Values in and out are normalized absolute log-values; inside, they may be taken at the spec frequency."""
         bsz, n = types.shape
-        tokens = self.node_tokens(types, classes, values)
+        shift = self.value_shift(spec)
+        tokens = self.node_tokens(types, classes, values + shift)
         x = torch.cat([self.bos.expand(bsz, 1, -1), tokens], dim=1) + self.pos.weight[: n + 1]
         causal = torch.triu(torch.full((n + 1, n + 1), float("-inf")), diagonal=1)
         h = self.norm(self.blocks(x, self.context(z, spec), tgt_mask=causal))
-        return (self.type_head(h),) + self.pairs(h)
+        class_logits, rel_values = self.pairs(h)
+        return self.type_head(h), class_logits, rel_values - shift
 
     def pairs(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Edge (j, t) from the state that predicts node t (h[t]) and the state after node j (h[j+1])."""

@@ -23,6 +23,7 @@ class ModelConfig(BaseModel, frozen=True):
     heads: int = Field(4, ge=1, le=16)
     dropout: float = Field(0.1, ge=0.0, lt=1.0)
     conditional: bool = False
+    values_at_spec_frequency: bool = False  # conditional only: predict L and C as reactances at the spec's f
 
     @field_validator("latent_groups")
     @classmethod
@@ -59,7 +60,7 @@ class CircuitVAE(nn.Module):
         self.cfg = cfg
         self.encoder = CircuitEncoder(cfg.latent_dim, cfg.dim, cfg.encoder_layers)
         self.decoder = GraphGPTDecoder(cfg.latent_groups, cfg.dim, cfg.decoder_layers, cfg.heads, cfg.conditional,
-                                       dropout=cfg.dropout)
+                                       dropout=cfg.dropout, values_at_spec_frequency=cfg.values_at_spec_frequency)
 
     def encode(self, data) -> tuple[torch.Tensor, torch.Tensor]:
         return self.encoder(data)
