@@ -21,8 +21,8 @@ from circuitlib import graphs
 from circuitlib.circuit import problems, topology_signature
 from circuitlib.dataset import family_group
 
-COLUMNS = ("kl_weight", "seed", "val_recon_loss", "val_kl", "topology_exact", "active_units", "prior_valid",
-           "prior_unique", "prior_novel", "silhouette", "cluster_purity", "train_seconds")
+COLUMNS = ("kl_weight", "seed", "val_recon_loss", "val_kl", "topology_exact", "active_units", "prior_valid_greedy",
+           "prior_valid", "prior_unique", "prior_novel", "silhouette", "cluster_purity", "train_seconds")
 
 
 class AblationConfig(BaseModel, frozen=True):
@@ -36,6 +36,7 @@ class AblationConfig(BaseModel, frozen=True):
     dim: int = Field(48, ge=8, le=1024)
     layers: int = Field(2, ge=1, le=12)
     prior_samples: int = Field(1000, ge=10, le=1_000_000)
+    valid_retries: int = Field(4, ge=0, le=100)
     workers: int = Field(2, ge=1, le=256)
 
     @field_validator("kl_weights")
@@ -68,11 +69,25 @@ def silhouette(mu: np.ndarray, labels: list[str]) -> float:
 
 
 @torch.no_grad()
-def prior_circuits(model, n: int, seed: int) -> list:
-    """Circuits decoded greedily from n latents drawn from the prior N(0, I)."""
+def prior_circuits(model, n: int, seed: int, retries: int = 0) -> tuple[list, float]:
+    """Circuits decoded from n latents drawn from the prior N(0, I), and the valid share of the greedy decodes.
+    With retries > 0, sampling is validity-constrained: a latent whose greedy decode is invalid is decoded again
+    by sampling the decoder's own distribution (temperature 1), up to `retries` times, keeping the first valid
+    circuit. Every circuit still comes from the same latent; only invalid ones are redrawn."""
     z = torch.randn(n, model.cfg.latent_dim, generator=torch.Generator().manual_seed(seed))
-    n_nodes, classes, values = model.decoder.generate(z)
-    return [graphs.from_tensors(int(k), c, v) for k, c, v in zip(n_nodes, classes, values)]
+    circuits = [graphs.from_tensors(int(k), c, v) for k, c, v in zip(*model.decoder.generate(z))]
+    valid = [not problems(c) for c in circuits]
+    greedy_valid = sum(valid) / n
+    noise = torch.Generator().manual_seed(seed + 1)
+    for _ in range(retries):
+        bad = [i for i, ok in enumerate(valid) if not ok]
+        if not bad:
+            break
+        redo = model.decoder.generate(z[bad], temperature=1.0, generator=noise)
+        for i, (k, c, v) in zip(bad, zip(*redo)):
+            circuits[i] = graphs.from_tensors(int(k), c, v)
+            valid[i] = not problems(circuits[i])
+    return circuits, greedy_valid
 
 
 def prior_quality(circuits: list, train_topologies: set[str]) -> dict[str, float]:
@@ -106,9 +121,10 @@ def run_one(cfg: AblationConfig, kl_weight: float, seed: int, records: list[dict
     mu = train.posterior_means(model, val)
     labels = [family_group(r["family"]) for r in val]
     train_topologies = {train_all[i]["topology"] for i in pick}
+    samples, greedy_valid = prior_circuits(model, cfg.prior_samples, seed, cfg.valid_retries)
     row = {"kl_weight": kl_weight, "seed": seed, "val_recon_loss": recon, "val_kl": last["kl"],
            "topology_exact": float(frame["exact"].mean()), "active_units": active_units(mu),
-           **prior_quality(prior_circuits(model, cfg.prior_samples, seed), train_topologies),
+           **prior_quality(samples, train_topologies), "prior_valid_greedy": greedy_valid,
            "silhouette": silhouette(mu, labels), "cluster_purity": cluster_purity(mu, labels, seed),
            "train_seconds": meta["train_seconds"]}
     return row
@@ -127,8 +143,8 @@ def run(cfg: AblationConfig, records: list[dict], progress: bool = True) -> "pd.
 
 
 def summary(frame: "pd.DataFrame") -> "pd.DataFrame":  # noqa: F821
-    """Mean and standard deviation over seeds, per KL weight."""
-    cols = [c for c in COLUMNS if c not in ("kl_weight", "seed")]
+    """Mean and standard deviation over seeds, per KL weight (every measured column but the wall time)."""
+    cols = [c for c in COLUMNS if c not in ("kl_weight", "seed", "train_seconds")]
     return frame.groupby("kl_weight")[cols].agg(["mean", "std"])
 
 
@@ -146,7 +162,9 @@ def before_after(frame: "pd.DataFrame", chosen: float | None) -> "pd.DataFrame":
 
     after = chosen if chosen is not None else max(frame.kl_weight)
     rows = {"topology exactness (val)": "topology_exact", "reconstruction loss (val)": "val_recon_loss",
-            "KL (val)": "val_kl", "active latent units": "active_units", "prior samples valid": "prior_valid",
+            "KL (val)": "val_kl", "active latent units": "active_units",
+            "prior samples valid, greedy decoding": "prior_valid_greedy",
+            "prior samples valid, validity-constrained": "prior_valid",
             "prior samples unique (of valid)": "prior_unique", "prior samples novel (of valid)": "prior_novel",
             "silhouette by family": "silhouette", "cluster purity by family": "cluster_purity"}
     cell = lambda w, c: "{:.3f} ± {:.3f}".format(*frame[frame.kl_weight == w][c].agg(["mean", "std"]))  # noqa: E731

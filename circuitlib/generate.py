@@ -127,8 +127,20 @@ class Designer:
         s = graphs.spec_vector(spec.response, spec.f_hz, spec.q).expand(count, -1)
         return [graphs.from_tensors(int(nn), c, v) for nn, c, v in zip(*model.decoder.generate(z, s))]
 
-    def refined(self, spec: Specification, n: int, seed: int) -> list[Circuit]:
-        out, seen = [], set()
+    def refined(self, spec: Specification, n: int, seed: int, rounds: int = 4) -> list[Circuit]:
+        """Conditional candidates, tuned to the specification; up to `rounds` batches of candidates are drawn
+        (each round from its own seed) until n designs meet it."""
+        out: list[Circuit] = []
+        seen: set[str] = set()
+        for r in range(rounds):
+            self._refine_round(spec, n, seed + r * 7919, out, seen)
+            if len(out) >= n:
+                break
+        if not out:
+            raise SpecificationError("no conditional candidate could be refined to meet the specification")
+        return out
+
+    def _refine_round(self, spec: Specification, n: int, seed: int, out: list, seen: set) -> None:
         for cand in self.conditional(spec, n, seed, count=self.candidates):
             sig = topology_signature(cand)
             if sig in seen or not _can_reach(cand, spec):
@@ -142,9 +154,6 @@ class Designer:
                 seen.add(sig)
             if len(out) >= n:
                 break
-        if not out:
-            raise SpecificationError("no conditional candidate could be refined to meet the specification")
-        return out
 
 
 def _can_reach(circuit: Circuit, spec: Specification) -> bool:

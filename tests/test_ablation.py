@@ -51,3 +51,22 @@ def test_choose_weight_needs_both_bars():
 def test_config_rejects_bad_parameters(bad):
     with pytest.raises(ValidationError):
         ablation.AblationConfig(**bad)
+
+
+def test_validity_constrained_sampling_only_redraws_invalid_circuits():
+    import torch
+
+    from circuitlib.circuit import problems
+    from circuitlib.models import CircuitVAE, ModelConfig
+
+    torch.manual_seed(0)
+    model = CircuitVAE(ModelConfig(latent_groups=(2, 2, 4), dim=16, encoder_layers=1, decoder_layers=1, heads=2)).eval()
+    greedy, share = ablation.prior_circuits(model, 60, seed=1, retries=0)
+    assert share == pytest.approx(sum(not problems(c) for c in greedy) / 60)
+    constrained, share_again = ablation.prior_circuits(model, 60, seed=1, retries=5)
+    assert share_again == share
+    valid_after = sum(not problems(c) for c in constrained) / 60
+    assert valid_after >= share
+    for before, after in zip(greedy, constrained):
+        if not problems(before):
+            assert after == before  # a valid greedy decode is kept as it is
