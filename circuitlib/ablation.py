@@ -156,11 +156,14 @@ def choose_weight(frame: "pd.DataFrame", min_valid: float = 0.95, min_novel: flo
     return float(ok.topology_exact.idxmax()) if len(ok) else None
 
 
-def before_after(frame: "pd.DataFrame", chosen: float | None) -> "pd.DataFrame":  # noqa: F821
-    """The seed's "Before vs After KL" table from measured means ± std: weight 0 against the chosen weight."""
+SEED_KL_WEIGHT = 0.005  # the weight of the seed's "after KL" model
+
+
+def before_after(frame: "pd.DataFrame", after: float = SEED_KL_WEIGHT) -> "pd.DataFrame":  # noqa: F821
+    """The seed's "Before vs After KL" table from measured means ± std: the smallest weight (0: no KL) against
+    `after` (by default the seed's own weight)."""
     import pandas as pd
 
-    after = chosen if chosen is not None else max(frame.kl_weight)
     rows = {"topology exactness (val)": "topology_exact", "reconstruction loss (val)": "val_recon_loss",
             "KL (val)": "val_kl", "active latent units": "active_units",
             "prior samples valid, greedy decoding": "prior_valid_greedy",
