@@ -92,7 +92,7 @@ def training(dataset_dir: Path, n_graphs: int, seed: int = 0) -> dict:
 
 
 def run(quick: bool, dataset_dir: Path, seed: int = 0) -> dict:
-    n_circuits, n_specs, n_graphs = (200, 30, 512) if quick else (1000, 100, 2048)
+    n_circuits, n_specs, n_graphs = (200, 200, 512) if quick else (1000, 400, 2048)
     out = {"quick": quick}
     out.update(simulation(_circuits(dataset_dir, n_circuits, seed)))
     out.update(generation(n_specs, seed))
