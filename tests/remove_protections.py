@@ -26,8 +26,10 @@ REMOVALS = [
     ("checkpoint SHA256 check", "circuitlib/checkpoint.py",
      "if expected_sha256 is None or sha256_file(path) != expected_sha256:", "if False:",
      "tests/test_training.py::test_one_flipped_byte_is_refused_before_loading"),
-    ("safetensors only, never pickle", "circuitlib/checkpoint.py",
-     "        return load_file(str(path))", "        return torch.load(str(path), weights_only=False)",
+    ("safetensors only, never pickle (header check and loader)", "circuitlib/checkpoint.py",
+     ("        return load_file(str(path))",
+      "if len(head) < 8 or int.from_bytes(head, \"little\") > SAFETENSORS_MAX_HEADER:"),
+     ("        return torch.load(str(path), weights_only=False)", "if False:"),
      "tests/test_training.py::test_a_pickle_in_place_of_the_weights_is_refused_unpickled"),
     ("atomic dataset file (write aside, then rename)", "circuitlib/dataset.py",
      "tmp = out_dir / f\".circuits.jsonl.gz.{os.getpid()}.tmp\"", "tmp = final",
@@ -44,8 +46,10 @@ REMOVALS = [
 ]
 
 
-def check(name: str, rel: str, old: str, new: str, test: str) -> bool:
-    """True when the test fails with the protection removed (and the removal applied cleanly)."""
+def check(name: str, rel: str, old: str | tuple, new: str | tuple, test: str) -> bool:
+    """True when the test fails with the protection removed (and the removal applied cleanly). `old` and `new`
+    may be tuples when a protection has several parts."""
+    olds, news = (old, new) if isinstance(old, tuple) else ((old,), (new,))
     with tempfile.TemporaryDirectory() as tmp:
         for part in ("circuitlib", "tests", "data/seed", "pyproject.toml"):
             src, dst = ROOT / part, Path(tmp) / part
@@ -53,7 +57,7 @@ def check(name: str, rel: str, old: str, new: str, test: str) -> bool:
             (shutil.copytree if src.is_dir() else shutil.copy)(src, dst)
         path = Path(tmp) / rel
         text = path.read_text()
-        if text.count(old) != 1:
+        if any(text.count(o) != 1 for o in olds):
             print(f"SKIP  {name}: the protected code was not found once in {rel}")
             return False
         env = {"TQDM_DISABLE": "1", "PATH": "/usr/bin:/bin", "PYTHONPATH": tmp, "HOME": tmp}
@@ -62,7 +66,9 @@ def check(name: str, rel: str, old: str, new: str, test: str) -> bool:
         if run() != 0:
             print(f"SKIP  {name}: {test} fails even with the protection in place")
             return False
-        path.write_text(text.replace(old, new))
+        for o, n in zip(olds, news):
+            text = text.replace(o, n)
+        path.write_text(text)
         caught = run() != 0
         print(f"{'OK   ' if caught else 'MISS '} {name}: {test.split('::')[1]} "
               f"{'fails' if caught else 'still passes'} without it")
@@ -70,6 +76,7 @@ def check(name: str, rel: str, old: str, new: str, test: str) -> bool:
 
 
 if __name__ == "__main__":
-    results = [check(*r) for r in REMOVALS]
+    only = sys.argv[1:]  # optional substrings of protection names
+    results = [check(*r) for r in REMOVALS if not only or any(o in r[0] for o in only)]
     print(f"{sum(results)} of {len(results)} protections are caught by their test when removed")
     sys.exit(0 if all(results) else 1)
