@@ -73,22 +73,8 @@ def generation(n_specs: int, seed: int = 0) -> dict:
 
 def training(dataset_dir: Path, n_graphs: int, seed: int = 0) -> dict:
     """Graphs per second through one training epoch of the production architecture (2 threads)."""
-    import torch
-
-    from circuitlib import train
-    from circuitlib.dataset import load_records, verify_manifest
-    from circuitlib.models import CircuitVAE
-
-    manifest = verify_manifest(dataset_dir)
-    records = [r for r in load_records(dataset_dir / manifest["records"]) if r["split"] == "train"][:n_graphs]
-    cfg = train.TrainConfig(model={"latent_groups": (8, 8, 16), "conditional": True}, epochs=1, seed=seed)
-    torch.set_num_threads(cfg.threads)
-    model = CircuitVAE(cfg.model)
-    data = train.graphs_of(records, True)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr)
-    t0 = time.perf_counter()
-    train._epoch(model, data, cfg, 0, opt)
-    return {"train_graphs_per_s": len(data) / (time.perf_counter() - t0), "train_graphs": len(data)}
+    graphs = training_graphs(dataset_dir, n_graphs)
+    return {"train_graphs_per_s": len(graphs) / epoch_cost(graphs, 96, seed), "train_graphs": len(graphs)}
 
 
 def run(quick: bool, dataset_dir: Path, seed: int = 0) -> dict:
@@ -138,19 +124,26 @@ def dataset_cost(n_circuits: int, workers: int = 2, seed: int = 0) -> float:
     return seconds(lambda: sum(1 for _ in generate(cfg, progress=False)))
 
 
-def epoch_cost(dataset_dir: Path, n_graphs: int, dim: int, seed: int = 0) -> float:
-    """Seconds for one training epoch of n_graphs with model width `dim` (2 threads)."""
+def epoch_cost(graphs: list, dim: int, seed: int = 0) -> float:
+    """Seconds for one training epoch over `graphs` of the production architecture at width `dim` (2 threads)."""
     import torch
 
     from circuitlib import train
-    from circuitlib.dataset import load_records, verify_manifest
     from circuitlib.models import CircuitVAE
+
+    cfg = train.TrainConfig(model={"latent_groups": (8, 8, 16), "dim": dim, "conditional": True,
+                                   "values_at_spec_frequency": True}, epochs=1, seed=seed)
+    torch.set_num_threads(cfg.threads)
+    model = CircuitVAE(cfg.model)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr)
+    return seconds(lambda: train._epoch(model, graphs, cfg, 0, opt))
+
+
+def training_graphs(dataset_dir: Path, n_graphs: int) -> list:
+    """The first n_graphs training-split circuits as conditional model graphs."""
+    from circuitlib import train
+    from circuitlib.dataset import load_records, verify_manifest
 
     manifest = verify_manifest(dataset_dir)
     records = [r for r in load_records(dataset_dir / manifest["records"]) if r["split"] == "train"][:n_graphs]
-    cfg = train.TrainConfig(model={"latent_groups": (8, 8, 16), "dim": dim, "conditional": True}, epochs=1, seed=seed)
-    torch.set_num_threads(cfg.threads)
-    model = CircuitVAE(cfg.model)
-    data = train.graphs_of(records, True)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr)
-    return seconds(lambda: train._epoch(model, data, cfg, 0, opt))
+    return train.graphs_of(records, True)

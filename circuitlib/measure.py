@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from typing import Callable
 
 import numpy as np
 from scipy.optimize import brentq, minimize_scalar
@@ -104,17 +105,21 @@ def classify(r: _Response, pz: PoleZero) -> str:
         return "none"
     if len(pz.poles) == 0 and len(pz.zeros) == 0:
         return "flat"
-    gmax = max(r.mag.max(), r.h0, r.hinf)
-    floor = gmax * 10 ** (-ZERO_LIMIT_DB / 20)
-    z0, zinf = r.h0 < floor, r.hinf < floor
+    return class_from_levels(max(r.mag.max(), r.h0, r.hinf), r.h0, r.hinf, lambda: r.extremum(maximum=False)[1])
+
+
+def class_from_levels(peak: float, h0: float, hinf: float, dip: Callable[[], float]) -> str:
+    """Response class from |H| levels: the largest gain, the limits at 0 and infinity, and (called only when
+    neither limit is zero) the deepest gain. A limit 60 dB below the peak is zero; a notch is 10 dB deep."""
+    floor = peak * 10 ** (-ZERO_LIMIT_DB / 20)
+    z0, zinf = h0 < floor, hinf < floor
     if z0 and zinf:
         return "bandpass"
-    if not z0 and zinf:
+    if zinf:
         return "lowpass"
-    if z0 and not zinf:
+    if z0:
         return "highpass"
-    notch = min(r.h0, r.hinf) * 10 ** (-NOTCH_DB / 20)
-    return "bandstop" if r.extremum(maximum=False)[1] < notch else "other"
+    return "bandstop" if dip() < min(h0, hinf) * 10 ** (-NOTCH_DB / 20) else "other"
 
 
 def pole_q(pz: PoleZero) -> tuple[float | None, float | None, str]:

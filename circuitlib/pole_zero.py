@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from torch import nn
 
 from circuitlib.circuit import BLOCKING, Circuit, structural_problems
-from circuitlib.measure import NOTCH_DB, ZERO_LIMIT_DB
+from circuitlib.measure import class_from_levels
 from circuitlib.mna import poles_zeros
 
 METHODS = ("fixed_2x2", "masked_set", "analytic")
@@ -54,8 +54,8 @@ def record_roots(record: dict, omega_ref_rad_s: float) -> Roots:
 
 
 def response_of_roots(roots: Roots) -> str:
-    """Response class implied by the roots alone (unit gain), with measure.classify's thresholds:
-    H(0) or H(inf) counts as zero when it is 60 dB below the largest gain; a notch is 10 dB deep."""
+    """Response class implied by the roots alone (unit gain), by measure's rule (`class_from_levels`) on |H|
+    over a grid spanning the roots, with the limits taken far beyond them as `measure` does."""
     p, z = (_snap_origin(np.sinh(r) @ np.array([1, 1j])) for r in (roots.poles, roots.zeros))
     if not len(p) and not len(z):
         return "flat"
@@ -74,16 +74,8 @@ def response_of_roots(roots: Roots) -> str:
 
     h = mag(omega)
     h0, hinf = mag(np.array([lo * 1e-9]))[0], mag(np.array([hi * 1e9]))[0]
-    gmax = np.nanmax(np.concatenate([h[np.isfinite(h)], [h0, hinf]]))
-    floor = gmax * 10 ** (-ZERO_LIMIT_DB / 20)
-    z0, zinf = h0 < floor, hinf < floor
-    if z0 and zinf:
-        return "bandpass"
-    if zinf:
-        return "lowpass"
-    if z0:
-        return "highpass"
-    return "bandstop" if np.nanmin(h) < min(h0, hinf) * 10 ** (-NOTCH_DB / 20) else "other"
+    peak = np.nanmax(np.concatenate([h[np.isfinite(h)], [h0, hinf]]))
+    return class_from_levels(peak, h0, hinf, lambda: np.nanmin(h))
 
 
 def _snap_origin(roots: np.ndarray, tol: float = 1e-9) -> np.ndarray:
@@ -256,6 +248,12 @@ def merge_doublets(roots: Roots, rtol: float) -> Roots:
     return Roots(back(p), back(z))
 
 
+def complex_pair_share(roots: list[Roots], tol: float = 0.05) -> float:
+    """Share of root sets with at least one pole off the real axis (|imag| above `tol`, normalized units):
+    the seed's "always two complex poles" pattern shows as this share far above the truth's."""
+    return float(np.mean([bool(np.any(np.abs(r.poles[:, 1]) > tol)) for r in roots]))
+
+
 def fits_2x2_share(roots: list[Roots]) -> float:
     """Share of circuits with exactly 2 poles and 2 zeros: the most a fixed 2x2 head can count right."""
     return float(np.mean([r.counts == (2, 2) for r in roots]))
@@ -281,10 +279,8 @@ def compare(model, records: list[dict], cfg: StudyConfig = StudyConfig()) -> tup
 
     from circuitlib import train
 
-    seen = {r["topology"] for r in records if r["split"] == "train"}
     train_recs = [r for r in records if r["split"] == "train"]
-    subsets = {"seen topology": [r for r in records if r["split"] == "test" and r["topology"] in seen],
-               "held-out topology": [r for r in records if r["split"] == "test" and r["topology"] not in seen]}
+    subsets = train.test_subsets(records)
     ref = lambda r: omega_ref(train.main_figures_of(r)[0])  # noqa: E731
     z_train = train.posterior_means(model, train_recs)
     roots_train = [record_roots(r, ref(r)) for r in train_recs]

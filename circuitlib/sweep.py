@@ -9,8 +9,6 @@ too clustered to separate, say) is swept by exact solves instead, so the result 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from circuitlib.circuit import Circuit

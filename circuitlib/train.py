@@ -64,7 +64,7 @@ def _epoch(model, data: list, cfg: TrainConfig, epoch: int, optimizer) -> dict[s
     sums = dict.fromkeys(TERMS + ("total",), 0.0)
     batches = _batches(data, cfg.batch_size, cfg.seed, epoch)
     for b, items in enumerate(batches):
-        items = items[rank::world] or items[:1]
+        items = items[rank::world] or items[:1]  # every rank must run forward; a tiny last batch is reused
         noise = torch.Generator().manual_seed(cfg.seed * 1_000_003 + epoch * 10_007 + b + 7919 * rank)
         torch.manual_seed(cfg.seed * 1_000_003 + epoch * 10_007 + b + 7919 * rank)  # dropout masks: resume-safe
         total, terms = model(Batch.from_data_list(items), cfg.weights, generator=noise)
@@ -132,7 +132,8 @@ def train(cfg: TrainConfig, records: list[dict], dataset_sha256: str, out_dir: P
             history, start, elapsed = meta["history"], meta["epoch"], meta.get("train_seconds", 0.0)
             if start < cfg.epochs:  # a finished run needs no optimizer state (it is not committed)
                 checkpoint.load_optimizer(out_dir, optimizer, meta)
-    bar = tqdm(range(start, cfg.epochs), desc="epochs", disable=(not progress or rank > 0) or None, initial=start, total=cfg.epochs)
+    bar = tqdm(range(start, cfg.epochs), desc="epochs", disable=(not progress or rank > 0) or None, initial=start,
+               total=cfg.epochs)
     for epoch in bar:
         t0 = time.perf_counter()
         for group in optimizer.param_groups:
@@ -254,16 +255,22 @@ def main_figures_of(record: dict) -> tuple[float | None, float | None]:
     return record["f0_hz"], record["q"]
 
 
-def heldout_metrics(model: CircuitVAE, records: list[dict]) -> tuple[dict[str, float], "pd.DataFrame"]:  # noqa: F821
-    """Every acceptance metric on the test split: circuits whose topology occurs in training (main) and
-    circuits whose topology never occurs in training (prefixed heldout_topology_: the deliberately held-out
-    topologies plus random topologies drawn only once), plus the per-record reconstruction frame."""
-    import pandas as pd
-
+def test_subsets(records: list[dict]) -> dict[str, list[dict]]:
+    """The test split in two: circuits whose topology occurs in training ("seen topology") and circuits whose
+    topology never does ("held-out topology": the reserved topologies plus random ones drawn only once)."""
     train_topologies = {r["topology"] for r in records if r["split"] == "train"}
     test = [r for r in records if r["split"] == "test"]
-    seen = [r for r in test if r["topology"] in train_topologies]
-    unseen = [r for r in test if r["topology"] not in train_topologies]
+    return {"seen topology": [r for r in test if r["topology"] in train_topologies],
+            "held-out topology": [r for r in test if r["topology"] not in train_topologies]}
+
+
+def heldout_metrics(model: CircuitVAE, records: list[dict]) -> tuple[dict[str, float], "pd.DataFrame"]:  # noqa: F821
+    """Every acceptance metric on the test split (see `test_subsets`): seen-topology circuits (main) and
+    held-out-topology circuits (prefixed heldout_topology_), plus the per-record reconstruction frame."""
+    import pandas as pd
+
+    subsets = test_subsets(records)
+    seen, unseen = subsets["seen topology"], subsets["held-out topology"]
     frame_seen, frame_unseen = reconstruct(model, seen), reconstruct(model, unseen)
     out = {"heldout_n": len(seen)}
     out.update(teacher_forced_accuracy(model, graphs_of(seen, model.cfg.conditional)))

@@ -87,3 +87,8 @@ def test_masked_set_learns_counts_that_fixed_2x2_cannot():
 def test_fit_head_rejects_unknown_method():
     with pytest.raises(ValueError, match="fixed_2x2 or masked_set"):
         pz.fit_head("analytic", np.zeros((2, 3)), [roots([-1], [])] * 2)
+
+
+def test_complex_pair_share_counts_root_sets_with_a_complex_pole():
+    sets = [roots([-1], []), roots(second_order(3), []), roots([-0.5, -2], [0])]
+    assert pz.complex_pair_share(sets) == pytest.approx(1 / 3)
