@@ -2,59 +2,134 @@
 
 H(s) = K * prod(s - z_i) / prod(s - p_j). Poles and zeros come once per circuit from the generalized
 eigenvalues of its nodal pencils; the gain K from one exact solve. A factored product keeps its relative
-accuracy deep in a stopband, where a sum of pole residues would cancel. Every circuit's factored form is
-checked against exact solves at a few frequencies across the sweep; a circuit that fails the check (roots
-too clustered to separate, say) is swept by exact solves instead, so the result never silently degrades.
+accuracy deep in a stopband, where a sum of pole residues would cancel.
+
+A multiple root (three zeros at the origin of a third-order high-pass, say) comes out of an eigen-solver as a
+small ring of roots, eps^(1/m) wide, and roots at infinity as huge spurious ones. Both are recognised by the
+polynomial of the ring: its coefficients are those of (s - r)^m to rounding, where single roots are not, so
+the ring is replaced by the exact multiple root. Every circuit's factored form is then checked against exact
+solves at a few frequencies across the sweep; a circuit that fails the check is swept by exact solves
+instead, so the result never silently degrades.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from circuitlib.circuit import Circuit
-from circuitlib.mna import Pencil, _frequency_scale, pencil, response
+from circuitlib.mna import Pencil, response
 
 CHECK_POINTS = 9  # exact solves per circuit, log-spaced over the sweep
 CHECK_RTOL = 1e-9  # the factored form must match them this closely
-FINITE_TOL = 1e-11  # |mu| below this share of the largest is a root at infinity
+CLUSTER_TOL = 1e-9  # a ring of roots is one multiple root when its polynomial is z^m to this (relative) accuracy
+CLUSTER_RADIUS = 0.05  # rings are looked for within this share of the circuit's frequency scale
 
 
-def _stack(pencils: list[Pencil]) -> tuple[np.ndarray, ...]:
-    """Pole and zero pencils of every circuit, padded to common sizes with decoupled unknowns (identity in the
-    conductance part, nothing in the capacitance part: eigenvalue at infinity, no effect on H)."""
-    n = max(p.G.shape[0] for p in pencils)
-    bsz = len(pencils)
-    g, c = np.tile(np.eye(n), (bsz, 1, 1)), np.zeros((bsz, n, n))
-    za, zb = np.tile(np.eye(n + 1), (bsz, 1, 1)), np.zeros((bsz, n + 1, n + 1))
-    b0, b1, out = np.zeros((bsz, n)), np.zeros((bsz, n)), np.zeros((bsz, n))
-    for i, p in enumerate(pencils):
-        k = p.G.shape[0]
-        g[i, :k, :k], c[i, :k, :k] = p.G, p.C
-        b0[i, :k], b1[i, :k], out[i, :k] = p.b0, p.b1, p.c
-        za[i, :k, :k], za[i, :k, k], za[i, k, :k], za[i, k, k] = p.G, -p.b0, p.c, 0.0
-        zb[i, :k, :k], zb[i, :k, k] = p.C, -p.b1
-    return g, c, b0, b1, out, za, zb
+def _stack(circuits: list[Circuit]) -> tuple[np.ndarray, ...]:
+    """Nodal pencils of every circuit (as in mna.pencil) stamped straight into one padded stack: G, C, b0, b1,
+    out of shapes (B, n, n) and (B, n), and each circuit's frequency scale (rad/s, as mna._frequency_scale).
+    Padding unknowns are decoupled: identity in G, nothing in C, so they add only eigenvalues at infinity."""
+    sizes = [c.n_nodes - 2 + sum(e.l_h is not None for e in c.edges.values()) for c in circuits]
+    n = max(sizes)
+    stamps: tuple[list, list] = ([], [])  # (circuit, row, col, value) for G and for C, in the full matrices
+    for i, circuit in enumerate(circuits):
+        l_row = circuit.n_nodes - 1
+        for (a, b), edge in circuit.edges.items():
+            a, b = a - 1, b - 1  # full index: VIN is 0, GND is -1 (dropped)
+            for target, y in ((stamps[0], None if edge.r_ohm is None else 1.0 / edge.r_ohm), (stamps[1], edge.c_f)):
+                if y is not None:
+                    target.extend((i, r, k, v) for r, k, v in ((a, a, y), (b, b, y), (a, b, -y), (b, a, -y))
+                                  if r >= 0 and k >= 0)
+            if edge.l_h is not None:  # inductor current l_row: v_a - v_b - s L i = 0
+                stamps[0].extend((i, r, k, 1.0) for r, k in ((a, l_row), (l_row, a)) if r >= 0 and k >= 0)
+                stamps[0].extend((i, r, k, -1.0) for r, k in ((b, l_row), (l_row, b)) if r >= 0 and k >= 0)
+                stamps[1].append((i, l_row, l_row, -edge.l_h))
+                l_row += 1
+    full = []
+    for entries in stamps:
+        m = np.zeros((len(circuits), n + 1, n + 1))
+        idx = np.asarray(entries, dtype=float).reshape(-1, 4)
+        np.add.at(m, (idx[:, 0].astype(int), idx[:, 1].astype(int), idx[:, 2].astype(int)), idx[:, 3])
+        full.append(m)
+    g, c = full[0][:, 1:, 1:], full[1][:, 1:, 1:]
+    sigma = _frequency_scales(g, c)
+    pad = np.arange(n)[None, :] >= np.asarray(sizes)[:, None]
+    g = g + pad[:, :, None] * np.eye(n)[None]
+    out = np.zeros((len(circuits), n))
+    out[:, 0] = 1.0  # VOUT is reduced index 0
+    return g, c, -full[0][:, 1:, 0], -full[1][:, 1:, 0], out, sigma
+
+
+def _frequency_scales(g: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """exp(mean log|G_ij| - mean log|C_ij|) over the nonzero entries of each circuit (rad/s); 1 without C."""
+    with np.errstate(divide="ignore"):
+        lg, lc = np.log(np.abs(g)), np.log(np.abs(c))
+    ng, nc = (g != 0).sum(axis=(1, 2)), (c != 0).sum(axis=(1, 2))
+    mean_g = np.where(g != 0, lg, 0.0).sum(axis=(1, 2)) / np.maximum(ng, 1)
+    mean_c = np.where(c != 0, lc, 0.0).sum(axis=(1, 2)) / np.maximum(nc, 1)
+    return np.where((nc > 0) & (ng > 0), np.exp(mean_g - mean_c), 1.0)
+
+
+def _zero_pencil(g, c, b0, b1, out) -> tuple[np.ndarray, np.ndarray]:
+    """The pencils bordered by input and output, [[G, -b0], [out, 0]] + s [[C, -b1], [0, 0]], whose finite
+    eigenvalues are the zeros of H."""
+    bsz, n = b0.shape
+    za, zb = np.zeros((bsz, n + 1, n + 1)), np.zeros((bsz, n + 1, n + 1))
+    za[:, :n, :n], za[:, :n, n], za[:, n, :n] = g, -b0, out
+    zb[:, :n, :n], zb[:, :n, n] = c, -b1
+    return za, zb
+
+
+def _ring_at_zero(x: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """(B, K) mask of the roots in x that make up a multiple root at exactly 0: the largest set of the roots
+    nearest 0, all within CLUSTER_RADIUS * scale, whose polynomial prod(z - x_i) is z^m to CLUSTER_TOL
+    (coefficient k relative to scale^k). A single root counts when it is within CLUSTER_TOL * scale of 0."""
+    bsz, k_max = x.shape
+    order = np.argsort(np.abs(x), axis=1)
+    xs = np.take_along_axis(x, order, 1) / scale[:, None]
+    near = np.abs(xs) <= CLUSTER_RADIUS  # a prefix of each sorted row
+    coeffs = np.zeros((bsz, k_max + 1), dtype=complex)
+    coeffs[:, 0] = 1.0
+    size = np.zeros(bsz, dtype=int)
+    with np.errstate(all="ignore"):  # far roots may overflow the coefficients; they are never near
+        for k in range(int(near.sum(axis=1).max(initial=0))):
+            coeffs[:, 1:] = coeffs[:, 1:] - xs[:, k, None] * coeffs[:, :-1]
+            size = np.where(near[:, k] & (np.abs(coeffs[:, 1:]).max(axis=1) <= CLUSTER_TOL), k + 1, size)
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.broadcast_to(np.arange(k_max), (bsz, k_max)), 1)
+    return ranks < size[:, None]
 
 
 def _finite_roots(a: np.ndarray, b: np.ndarray, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Finite roots s of det(a + s b) = 0 for a stack of pencils, by shift and invert: the eigenvalues mu of
-    (a + sigma b)^-1 b give s = sigma - 1/mu; mu = 0 is a root at infinity. Returns roots and a mask."""
+    (a + sigma b)^-1 b give s = sigma - 1/mu; mu = 0 is a root at infinity. Rings of roots at infinity are
+    dropped and rings at the origin set to exactly 0. Returns (B, K) roots and a mask of the finite ones."""
     mu = np.linalg.eigvals(np.linalg.solve(a + sigma[:, None, None] * b, b))
-    finite = np.abs(mu) > FINITE_TOL * np.abs(mu).max(axis=1, keepdims=True).clip(min=1e-300)
+    infinite = _ring_at_zero(mu * sigma[:, None], np.ones_like(sigma))  # mu * sigma is 1 at s = 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        roots = np.where(finite, sigma[:, None] - 1.0 / np.where(finite, mu, 1.0), 0.0)
-    return roots, finite
+        roots = np.where(infinite, 0.0, sigma[:, None] - 1.0 / np.where(infinite, 1.0, mu))
+    at_zero = _ring_at_zero(np.where(infinite, 1e300, roots), sigma)
+    return np.where(at_zero, 0.0, roots), ~infinite
 
 
-def _factored(s: np.ndarray, poles, has_p, zeros, has_z) -> np.ndarray:
-    """prod over present zeros (s - z) / prod over present poles (s - p), (B, F); an absent root is a factor 1."""
-    out = np.ones((len(poles), len(s)), dtype=complex)
-    for k in range(max(poles.shape[1], zeros.shape[1])):
-        if k < zeros.shape[1]:
-            out *= np.where(has_z[:, k, None], s[None, :] - zeros[:, k, None], 1.0)
-        if k < poles.shape[1]:
-            out /= np.where(has_p[:, k, None], s[None, :] - poles[:, k, None], 1.0)
-    return out
+def _product(s: np.ndarray, roots: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """prod over the present roots r of (s - r), (B, F). Rows are sorted by how many roots they have, so
+    step k multiplies only the rows that still have a k-th root (no padding factors)."""
+    count = present.sum(axis=1)
+    order = np.argsort(-count, kind="stable")
+    packed = np.take_along_axis(roots, np.argsort(~present, axis=1, kind="stable"), 1)[order]
+    count = count[order]
+    out = np.ones((len(roots), len(s)), dtype=complex)
+    factor = np.empty_like(out)
+    for k in range(int(count.max(initial=0))):
+        n = int(np.count_nonzero(count > k))
+        np.subtract(s[None, :], packed[:n, k, None], out=factor[:n])
+        out[:n] *= factor[:n]
+    result = np.empty_like(out)
+    result[order] = out
+    return result
 
 
 def _exact(g, c, b0, b1, out, s: np.ndarray) -> np.ndarray:
@@ -67,33 +142,68 @@ def _exact(g, c, b0, b1, out, s: np.ndarray) -> np.ndarray:
     return np.einsum("bfn,bn->bf", x, out)
 
 
-def _batch(circuits: list[Circuit], f_hz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(H of every circuit on f_hz, whether each came from its factored form)."""
-    pencils = [pencil(c) for c in circuits]
-    g, c, b0, b1, out, za, zb = _stack(pencils)
-    sigma = np.array([_frequency_scale(p) for p in pencils])
-    s_check = 2j * np.pi * np.geomspace(f_hz.min(), f_hz.max(), CHECK_POINTS)
+@dataclass
+class _Factored:
+    """Roots, masks and gain of a stack of circuits; ok marks those that passed the check."""
+
+    zeros: np.ndarray
+    has_z: np.ndarray
+    poles: np.ndarray
+    has_p: np.ndarray
+    gain: np.ndarray
+    ok: np.ndarray
+    worst: np.ndarray  # index of the check point with the largest error
+
+    def at(self, s: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """H on s (F,) for the circuits `rows`, (len(rows), F)."""
+        with np.errstate(all="ignore"):
+            num = _product(s, self.zeros[rows], self.has_z[rows])
+            return self.gain[rows, None] * num / _product(s, self.poles[rows], self.has_p[rows])
+
+
+def _factor(mats: tuple[np.ndarray, ...], sigma: np.ndarray, s_check: np.ndarray, h_check: np.ndarray) -> _Factored:
+    """Factored forms with shifts sigma (rad/s), checked against the exact h_check at s_check."""
+    g, c, b0, b1, out = mats
+    bsz = len(g)
     try:
         poles, has_p = _finite_roots(g, c, sigma)
-        zeros, has_z = _finite_roots(za, zb, sigma)
-    except np.linalg.LinAlgError:  # a shift landed on a root: every circuit of this chunk is solved exactly
-        return np.stack([response(p, 2j * np.pi * f_hz) for p in pencils]), np.zeros(len(pencils), dtype=bool)
+        zeros, has_z = _finite_roots(*_zero_pencil(*mats), sigma)
+    except np.linalg.LinAlgError:  # a shift landed on a root of some circuit: none of this stack is factored
+        no = np.zeros((bsz, 1))
+        return _Factored(no, no > 0, no, no > 0, no[:, 0], np.zeros(bsz, bool), np.zeros(bsz, int))
     h_sigma = _exact(g, c, b0, b1, out, sigma[:, None].astype(complex))[:, 0]
-    shape_sigma = _factored(np.zeros(1, complex), poles - sigma[:, None], has_p, zeros - sigma[:, None], has_z)[:, 0]
     with np.errstate(all="ignore"):
-        gain = h_sigma / shape_sigma
-        check = gain[:, None] * _factored(s_check, poles, has_p, zeros, has_z)
-    exact_check = _exact(g, c, b0, b1, out, s_check)
-    with np.errstate(all="ignore"):
-        err = np.abs(check - exact_check) / np.abs(exact_check)
-    ok = np.isfinite(err).all(axis=1) & (err.max(axis=1, initial=0.0) <= CHECK_RTOL) & np.isfinite(gain)
+        shape_sigma = (np.prod(np.where(has_z, sigma[:, None] - zeros, 1.0), axis=1)
+                       / np.prod(np.where(has_p, sigma[:, None] - poles, 1.0), axis=1))
+        form = _Factored(zeros, has_z, poles, has_p, h_sigma / shape_sigma, np.zeros(bsz, bool), np.zeros(bsz, int))
+        err = np.abs(form.at(s_check, np.arange(bsz)) - h_check) / np.abs(h_check)
+    err = np.where(np.isfinite(err), err, np.inf)
+    form.ok = (err.max(axis=1) <= CHECK_RTOL) & np.isfinite(form.gain)
+    form.worst = err.argmax(axis=1)
+    return form
+
+
+def _batch(circuits: list[Circuit], f_hz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(H of every circuit on f_hz, whether each came from its factored form). Roots are most accurate near
+    the shift: a circuit that fails the check with its own frequency scale as shift is tried once more with
+    the shift at its worst check point, and is solved exactly if it fails again."""
+    g, c, b0, b1, out, sigma = _stack(circuits)
+    mats = (g, c, b0, b1, out)
+    s_check = 2j * np.pi * np.geomspace(f_hz.min(), f_hz.max(), CHECK_POINTS)
+    h_check = _exact(*mats, s_check)
     s = 2j * np.pi * f_hz
     result = np.empty((len(circuits), len(f_hz)), dtype=complex)
-    if ok.any():
-        result[ok] = gain[ok, None] * _factored(s, poles[ok], has_p[ok], zeros[ok], has_z[ok])
-    for i in np.flatnonzero(~ok):
-        result[i] = response(pencils[i], s)
-    return result, ok
+    first = _factor(mats, sigma, s_check, h_check)
+    result[first.ok] = first.at(s, np.flatnonzero(first.ok))
+    factored = first.ok.copy()
+    retry = np.flatnonzero(~first.ok)
+    if len(retry):
+        second = _factor(tuple(m[retry] for m in mats), np.abs(s_check[first.worst[retry]]), s_check, h_check[retry])
+        result[retry[second.ok]] = second.at(s, np.flatnonzero(second.ok))
+        factored[retry] = second.ok
+    for i in np.flatnonzero(~factored):
+        result[i] = response(Pencil(g[i], c[i], b0[i], b1[i], out[i]), s)
+    return result, factored
 
 
 def sweep_hz(circuits: list[Circuit], f_hz: np.ndarray, chunk: int = 128) -> np.ndarray:

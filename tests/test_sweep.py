@@ -8,7 +8,7 @@ import pytest
 import circuits as tc
 from circuitlib import sweep
 from circuitlib.families import Target, ladder
-from circuitlib.mna import pencil, response_hz
+from circuitlib.mna import Pencil, _frequency_scale, pencil, response, response_hz
 
 F_HZ = np.logspace(0, 6, 1201)  # the seed's sweep: 1 Hz to 1 MHz, 200 points per decade
 
@@ -52,3 +52,51 @@ def test_a_failed_check_falls_back_to_exact_solves(monkeypatch):
     got, factored = sweep.sweep_with_report([c], F_HZ)
     assert not factored[0]
     assert np.array_equal(got[0], response_hz(pencil(c), F_HZ))
+
+
+@pytest.mark.parametrize("highpass", [False, True])
+def test_multiple_roots_at_origin_or_infinity_keep_the_factored_form(highpass):
+    """A fifth-order ladder has five zeros at infinity (low-pass) or at the origin (high-pass): the eigen-solver
+    returns them as a ring eps^(1/5) wide, which must be recognised as the multiple root, not used as is."""
+    c = ladder("butterworth", 5, highpass, Target(2e3, 0.707, 1e3, 5))
+    got, factored = sweep.sweep_with_report([c], F_HZ)
+    assert factored[0]
+    want = response_hz(pencil(c), F_HZ)
+    assert np.max(np.abs(got[0] - want) / np.abs(want)) < 1e-8
+
+
+def test_a_ring_is_one_multiple_root_and_single_roots_are_not():
+    ring = 1e-4 * np.exp(2j * np.pi * np.arange(4) / 4)  # roots of z^4 = 1e-16: a perturbed 4-fold root at 0
+    genuine = np.array([0.02, 0.01j, -0.01j, 3.0])  # a small real root and a small conjugate pair are real roots
+    x = np.stack([np.concatenate([ring, [0.5, 2.0]]), np.concatenate([genuine[:3], [1e-12], [5.0, 7.0]])])
+    mask = sweep._ring_at_zero(x, np.ones(2))
+    assert mask[0].tolist() == [True] * 4 + [False, False]
+    assert mask[1].tolist() == [False, False, False, True, False, False]  # only the 1e-12 root is "at 0"
+
+
+def test_a_bad_first_shift_is_retried_at_the_worst_check_point(monkeypatch):
+    """With every shift a million times too high, the roots in the circuit's band are found too inaccurately
+    to pass the check; the retry shifts to where the check failed and gets the factored form's full accuracy."""
+    circuits = [tc.series_rlc_bandpass(2e5, 30), tc.twin_t_notch(3e5), tc.butterworth3_lowpass(1e5)]
+    scales = sweep._frequency_scales
+    monkeypatch.setattr(sweep, "_frequency_scales", lambda g, c: 1e6 * scales(g, c))
+    g, c, b0, b1, out, sigma = sweep._stack(circuits)
+    s_check = 2j * np.pi * np.geomspace(F_HZ[0], F_HZ[-1], sweep.CHECK_POINTS)
+    first = sweep._factor((g, c, b0, b1, out), sigma, s_check, sweep._exact(g, c, b0, b1, out, s_check))
+    assert not first.ok.any()
+    got, factored = sweep.sweep_with_report(circuits, F_HZ)
+    for c, h in zip(circuits, got):
+        want = response_hz(pencil(c), F_HZ)
+        assert np.max(np.abs(h - want) / np.abs(want)) < 1e-8
+    assert factored.all()
+
+
+def test_the_stack_is_the_nodal_pencil():
+    circuits = [tc.rc_lowpass(1e3, 1e-7), tc.series_rlc_bandpass(1e3, 5), tc.twin_t_notch(2e3)]
+    g, c, b0, b1, out, sigma = sweep._stack(circuits)
+    for i, circuit in enumerate(circuits):
+        p, k = pencil(circuit), pencil(circuit).G.shape[0]
+        h_stack = response(Pencil(g[i], c[i], b0[i], b1[i], out[i]), 2j * np.pi * F_HZ[::50])
+        assert np.allclose(h_stack, response(p, 2j * np.pi * F_HZ[::50]), rtol=1e-12, atol=0)
+        assert np.array_equal(g[i, k:, k:], np.eye(g.shape[1] - k)) and not c[i, k:].any()
+        assert sigma[i] == pytest.approx(_frequency_scale(p), rel=1e-12)
