@@ -6,10 +6,10 @@ accuracy deep in a stopband, where a sum of pole residues would cancel.
 
 A multiple root (three zeros at the origin of a third-order high-pass, say) comes out of an eigen-solver as a
 small ring of roots, eps^(1/m) wide, and roots at infinity as huge spurious ones. Both are recognised by the
-polynomial of the ring: its coefficients are those of (s - r)^m to rounding, where single roots are not, so
-the ring is replaced by the exact multiple root. Every circuit's factored form is then checked against exact
-solves at a few frequencies across the sweep; a circuit that fails the check is swept by exact solves
-instead, so the result never silently degrades.
+polynomial of the ring, which is z^m to rounding (that of genuine small roots is not), and replaced by the exact
+multiple root. Every circuit's factored form is then checked against exact solves at a few frequencies across
+the sweep; a circuit that fails is tried again with the shift where it failed, and then swept by exact solves,
+so the result never silently degrades.
 """
 
 from __future__ import annotations
