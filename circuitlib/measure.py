@@ -21,6 +21,7 @@ ZERO_LIMIT_DB = 60.0  # a limit this far below the largest gain counts as zero
 NOTCH_DB = 10.0  # a bandstop dips at least this far below the smaller limit
 HALF_POWER = 1.0 / math.sqrt(2.0)  # -3.0103 dB
 GRID_PPD = 100  # points per decade of the search grid, plus dense windows at sharp poles and zeros
+ROOT_AT_ZERO_RAD_S = 1e-9  # a root below this is at the origin (parts' ranges keep real ones above 1e-6 rad/s)
 
 
 @dataclass
@@ -55,7 +56,7 @@ class _Response:
     def __init__(self, p: Pencil, pz: PoleZero):
         self.p = p
         roots = np.concatenate([pz.poles, pz.zeros, pz.cancelled])
-        roots = roots[np.abs(roots) > 0]
+        roots = roots[np.isfinite(roots) & (np.abs(roots) > ROOT_AT_ZERO_RAD_S)]
         nat = np.abs(roots) / (2 * np.pi)
         lo, hi = (nat.min() / 1e2, nat.max() * 1e2) if len(nat) else (1e-3, 1e9)
         grid = [np.logspace(np.log10(lo), np.log10(hi), int(GRID_PPD * np.log10(hi / lo)) + 2), nat]

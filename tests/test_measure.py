@@ -93,6 +93,15 @@ def test_disconnected_output_is_invalid():
     assert m.fc_hz is None and m.q_pole is None
 
 
+def test_lossless_tank_cut_off_from_the_input_is_invalid_not_a_crash():
+    """VIN reaches only a dangling node; VOUT sits on a lossless LC tank whose DC pole comes out denormal
+    (about 1e-313 rad/s): that pole is at the origin, and the circuit is reported invalid."""
+    c = Circuit(2, {(0, 3): Edge(c_f=1.5881010950735686e-09), (1, 4): Edge(r_ohm=304.34722900390625),
+                    (2, 3): Edge(l_h=0.001244269427843392, c_f=3.7516686979266467e-10)})
+    m = measure(c)
+    assert not m.valid and any(p.startswith("output_unreachable") for p in m.problems)
+
+
 def test_no_reactive_element_is_invalid():
     m = measure(Circuit(0, {(1, 2): Edge(r_ohm=1e3), (0, 2): Edge(r_ohm=2e3)}))
     assert not m.valid and m.response == "flat"
