@@ -2,7 +2,9 @@
 
 - knn: the seed's method, the average latent of the k training circuits nearest to the specification,
   decoded by the 8-D reproduction model;
-- conditional: the specification-conditioned decoder of the production model, from prior samples;
+- conditional: the specification-conditioned decoder of the production model; its latents are drawn from the
+  aggregate posterior, training circuits of the specified class near the target Q (their frequency does not
+  matter: the decoder puts L and C at the specification's frequency);
 - refined: conditional candidates, their values then tuned exactly to the specification (synth.refine);
 - analytic: closed-form textbook designs.
 
@@ -79,7 +81,7 @@ class Designer:
     def __init__(self, production: Path = PRODUCTION, reproduction: Path = REPRODUCTION, dataset: Path = DATASET,
                  candidates: int = 16):
         self.paths = (Path(production), Path(reproduction), Path(dataset))
-        self.candidates = candidates
+        self.candidates_per_round = candidates
 
     @cached_property
     def production(self):
@@ -119,13 +121,45 @@ class Designer:
         z = torch.as_tensor(latents[np.argsort(dist)[:k]].mean(axis=0, keepdims=True), dtype=torch.float32)
         return [graphs.from_tensors(int(nn), c, v) for nn, c, v in zip(*self.reproduction.decoder.generate(z))]
 
-    def conditional(self, spec: Specification, n: int, seed: int, count: int | None = None) -> list[Circuit]:
-        model = self.production
-        count = count or max(n, 1)
-        gen = torch.Generator().manual_seed(seed)
-        z = torch.randn(count, model.cfg.latent_dim, generator=gen)
-        s = graphs.spec_vector(spec.response, spec.f_hz, spec.q).expand(count, -1)
-        return [graphs.from_tensors(int(nn), c, v) for nn, c, v in zip(*model.decoder.generate(z, s))]
+    @cached_property
+    def posterior_index(self) -> "_PosteriorIndex":
+        """Training circuits' responses, figures and production-model posterior means (conditional's sampler)."""
+        from circuitlib.dataset import load_records, verify_manifest
+        from circuitlib.train import posterior_means
+
+        manifest = verify_manifest(self.paths[2])
+        recs = [r for r in load_records(self.paths[2] / manifest["records"]) if r["split"] == "train"]
+        return _PosteriorIndex.of(recs, posterior_means(self.production, recs))
+
+    def candidates(self, spec: Specification, count: int, seed: int) -> list[Circuit]:
+        """`count` decodes of the production model conditioned on the specification. The latents are drawn from
+        the model's aggregate posterior: training circuits of the specified class, picked at random with weight
+        exp(-(log10 q - log10 q_target)^2 / 2 h^2), h = Q_BANDWIDTH_DECADES, without replacement. Their
+        frequency does not matter: the decoder predicts L and C at the specification's frequency."""
+        index = self.posterior_index
+        rows, specs = index.draw(spec, count, np.random.default_rng(seed))
+        z = torch.as_tensor(index.z[rows], dtype=torch.float32)
+        decoded = self.production.decoder.generate(z, torch.stack(specs))
+        return [graphs.from_tensors(int(nn), c, v) for nn, c, v in zip(*decoded)]
+
+    def conditional(self, spec: Specification, n: int, seed: int) -> list[Circuit]:
+        """n of the `candidates` that are valid and of the specified response class, values untouched; distinct
+        topologies first, in sampling order (candidates are measured only until n distinct ones are found)."""
+        distinct: dict[str, Circuit] = {}
+        repeats: list[Circuit] = []
+        for cand in self.candidates(spec, max(n, self.candidates_per_round), seed):
+            if len(distinct) == n:
+                break
+            if not _can_reach(cand, spec):
+                continue
+            sig = topology_signature(cand)
+            if sig in distinct:
+                repeats.append(cand)
+            else:
+                distinct[sig] = cand
+        if not distinct:
+            raise SpecificationError("no sampled candidate is a valid circuit of the specified response class")
+        return (list(distinct.values()) + repeats)[:n]
 
     def refined(self, spec: Specification, n: int, seed: int, rounds: int = 4) -> list[Circuit]:
         """Conditional candidates, tuned to the specification; up to `rounds` batches of candidates are drawn
@@ -141,7 +175,7 @@ class Designer:
         return out
 
     def _refine_round(self, spec: Specification, n: int, seed: int, out: list, seen: set) -> None:
-        for cand in self.conditional(spec, n, seed, count=self.candidates):
+        for cand in self.candidates(spec, self.candidates_per_round, seed):
             sig = topology_signature(cand)
             if sig in seen or not _can_reach(cand, spec):
                 continue
@@ -154,6 +188,59 @@ class Designer:
                 seen.add(sig)
             if len(out) >= n:
                 break
+
+
+Q_BANDWIDTH_DECADES = 0.05  # conditional's sampler: how far in log10 q a training circuit may be and still count
+
+
+@dataclass
+class _PosteriorIndex:
+    """Per training circuit: response, main f and q, the 'any' convention's f and q, posterior mean."""
+
+    response: np.ndarray
+    log_f: np.ndarray  # main figures (fc or f0), log10 Hz; nan where absent
+    log_q: np.ndarray
+    any_log_f: np.ndarray  # natural frequency and Q of the highest-Q pole pair
+    any_log_q: np.ndarray
+    z: np.ndarray
+
+    @classmethod
+    def of(cls, records: list[dict], z: np.ndarray) -> "_PosteriorIndex":
+        from circuitlib.measure import pole_q
+        from circuitlib.mna import PoleZero
+        from circuitlib.train import main_figures_of
+
+        log = lambda v: math.log10(v) if v else math.nan  # noqa: E731
+        main = [main_figures_of(r) for r in records]
+        any_fig = []
+        for r in records:
+            poles = np.array([complex(re, im) for re, im in r["poles"]], dtype=complex)
+            q, f_hz, _ = pole_q(PoleZero(poles, np.zeros(0, complex), np.zeros(0, complex), False))
+            any_fig.append((f_hz if q else None, q))
+        return cls(np.array([r["response"] for r in records]), np.array([log(f) for f, _ in main]),
+                   np.array([log(q) for _, q in main]), np.array([log(f) for f, _ in any_fig]),
+                   np.array([log(q) for _, q in any_fig]), z)
+
+    def draw(self, spec: Specification, count: int, rng: np.random.Generator) -> tuple[np.ndarray, list]:
+        """Rows of `count` training circuits for `spec` and the specification each is decoded with: the target
+        itself, or under the 'any' convention the circuit's own, moved in frequency onto the target."""
+        if spec.response == "any":
+            log_q = self.any_log_q
+            ok = np.isfinite(log_q) & np.isfinite(self.any_log_f) & np.isfinite(self.log_f)
+        else:
+            log_q = self.log_q
+            ok = (self.response == spec.response) & np.isfinite(self.log_f)
+            ok &= np.isfinite(log_q) if spec.q is not None else True
+        if not ok.any():
+            raise SpecificationError(f"no training circuit is a {spec.response} with the figures it needs")
+        gap = np.abs(log_q - math.log10(spec.q)) if spec.q is not None else np.zeros(len(log_q))
+        score = np.where(ok, -0.5 * (gap / Q_BANDWIDTH_DECADES) ** 2, -np.inf) + rng.gumbel(size=len(gap))
+        rows = np.argsort(-score)[: min(count, int(ok.sum()))]
+        if spec.response != "any":
+            return rows, [graphs.spec_vector(spec.response, spec.f_hz, spec.q)] * len(rows)
+        shift = math.log10(spec.f_hz) - self.any_log_f[rows]  # move each circuit's pole pair onto the target
+        return rows, [graphs.spec_vector(str(self.response[i]), 10 ** (self.log_f[i] + d), 10 ** self.log_q[i]
+                                         if np.isfinite(self.log_q[i]) else None) for i, d in zip(rows, shift)]
 
 
 def _can_reach(circuit: Circuit, spec: Specification) -> bool:
