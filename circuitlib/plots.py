@@ -195,7 +195,9 @@ def root_counts(records) -> plt.Figure:
 def s_plane(found: dict, indices: list[int], labels: list[str]) -> plt.Figure:
     """One row per example circuit, one column per method: true poles (x) and zeros (o) in black, predicted in
     red, in asinh(s / omega_ref) coordinates."""
-    methods = [m for m in found if m != "truth"]
+    from circuitlib.pole_zero import METHODS
+
+    methods = [m for m in METHODS if m in found]
     fig, axes = plt.subplots(len(indices), len(methods), figsize=(3.2 * len(methods), 2.7 * len(indices)),
                              squeeze=False)
     for row, (i, label) in enumerate(zip(indices, labels)):

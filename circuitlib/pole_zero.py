@@ -3,7 +3,8 @@
 - `fixed_2x2`: the seed's head, always 2 poles and 2 zeros, trained with its Chamfer loss.
 - `masked_set`: up to `slots` poles and zeros, each slot with an existence logit, matched to
   the true roots by the Hungarian algorithm.
-- `analytic`: decode the circuit and take the generalized eigenvalues of its nodal pencils.
+- `analytic`: decode the circuit (the most self-consistent of several decodes, train.decode_consistent) and
+  take the generalized eigenvalues of its nodal pencils.
 
 Roots are compared in normalized coordinates: s / omega_ref, with omega_ref = 2 pi f of the
 circuit's main frequency, mapped by asinh on each axis so that a root at the origin and roots
@@ -21,7 +22,7 @@ from scipy.optimize import linear_sum_assignment
 from pydantic import BaseModel, Field
 from torch import nn
 
-from circuitlib.circuit import BLOCKING, Circuit, structural_problems
+from circuitlib.circuit import BLOCKING, Circuit, structural_problems, topology_signature
 from circuitlib.measure import class_from_levels
 from circuitlib.mna import poles_zeros
 
@@ -264,17 +265,20 @@ def omega_ref(f_hz: float) -> float:
 
 
 class StudyConfig(BaseModel, frozen=True):
-    """Notebook 05's parameters: head training epochs, seed, and the doublet tolerance of `merge_doublets`."""
+    """Notebook 05's parameters: head training epochs, seed, the doublet tolerance of `merge_doublets`, and how
+    many decodes `analytic` chooses from (1: the greedy decode of the posterior mean alone)."""
 
     head_epochs: int = Field(100, ge=1, le=10_000)
     seed: int = Field(0, ge=0)
     doublet_rtol: float = Field(0.1, ge=0.0, le=0.5)
+    decode_candidates: int = Field(24, ge=1, le=256)
 
 
 def compare(model, records: list[dict], cfg: StudyConfig = StudyConfig()) -> tuple["pd.DataFrame", dict]:  # noqa: F821
     """Fit both heads on the training split's latents and score the three methods on the test split,
     separately for circuits whose topology occurs in training and for held-out topologies.
-    Returns the score table (one row per method and subset) and {subset: {method or 'truth': [Roots]}}."""
+    Returns the score table (one row per method and subset) and {subset: {method or 'truth': [Roots]}}, plus
+    per subset "same_topology": whether each decoded circuit has its original's topology."""
     import pandas as pd
 
     from circuitlib import train
@@ -289,7 +293,8 @@ def compare(model, records: list[dict], cfg: StudyConfig = StudyConfig()) -> tup
     for subset, recs in subsets.items():
         truth = [record_roots(r, ref(r)) for r in recs]
         z = train.posterior_means(model, recs)
-        decoded = train.decode_means(model, train.graphs_of(recs, model.cfg.conditional))
+        decoded = train.decode_consistent(model, train.graphs_of(recs, model.cfg.conditional), cfg.decode_candidates,
+                                          cfg.seed)
         preds = {m: predict(h, z) for m, h in heads.items()}
         preds["analytic"] = [analytic_roots(c, ref(r)) for c, r in zip(decoded, recs)]
         strict = {m: float(np.mean([a.counts == t.counts for a, t in zip(v, truth)])) for m, v in preds.items()}
@@ -298,7 +303,8 @@ def compare(model, records: list[dict], cfg: StudyConfig = StudyConfig()) -> tup
         for m in METHODS:
             rows.append({"method": m, "subset": subset, "n": len(recs),
                          **scores(preds[m], truth, [r["response"] for r in recs]), "count_acc_strict": strict[m]})
-        found[subset] = {"truth": truth, **preds}
+        same = [topology_signature(c) == r["topology"] for c, r in zip(decoded, recs)]
+        found[subset] = {"truth": truth, **preds, "same_topology": same}
     return pd.DataFrame(rows), found
 
 

@@ -101,3 +101,20 @@ def test_values_at_spec_frequency_round_trip_absolute_values():
     assert torch.allclose(shift[0, 0, 0] - shift[1, 0, 0], 3 * decade)  # 1e5 Hz vs 1e2 Hz: three decades apart
     plain = GraphGPTDecoder((2, 2, 4), dim=16, layers=1, heads=2, conditional=True)
     assert plain.value_shift(spec) == 0.0
+
+
+def test_one_candidate_is_the_greedy_decode_and_more_rebuild_at_least_as_many_topologies():
+    """decode_consistent with one candidate is decode_means; with 24 it picks, per circuit, the decode that
+    re-encodes closest to the posterior, which must rebuild at least as many test topologies exactly."""
+    from circuitlib.circuit import topology_signature
+    from circuitlib.generate import DATASET, PRODUCTION
+    from circuitlib.train import decode_consistent, decode_means, graphs_of, test_subsets
+
+    model, _ = load_model(PRODUCTION)
+    manifest = dataset.verify_manifest(DATASET)
+    recs = test_subsets(dataset.load_records(DATASET / manifest["records"]))["seen topology"][:160]
+    data = graphs_of(recs, model.cfg.conditional)
+    greedy = decode_means(model, data)
+    assert [c.edges for c in decode_consistent(model, data, 1)] == [c.edges for c in greedy]
+    exact = lambda circuits: sum(topology_signature(c) == r["topology"] for c, r in zip(circuits, recs))  # noqa: E731
+    assert exact(decode_consistent(model, data, 24)) >= exact(greedy)
