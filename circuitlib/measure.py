@@ -21,7 +21,7 @@ ZERO_LIMIT_DB = 60.0  # a limit this far below the largest gain counts as zero
 NOTCH_DB = 10.0  # a bandstop dips at least this far below the smaller limit
 HALF_POWER = 1.0 / math.sqrt(2.0)  # -3.0103 dB
 GRID_PPD = 100  # points per decade of the search grid, plus dense windows at sharp poles and zeros
-ROOT_AT_ZERO_RAD_S = 1e-9  # a root below this is at the origin (parts' ranges keep real ones above 1e-6 rad/s)
+ROOT_AT_ZERO_RAD_S = 1e-100  # a root below this (a denormal from rounding) is at the origin: no grid spans it
 
 
 @dataclass
