@@ -38,6 +38,7 @@ FILTER_CLASSES = ("lowpass", "highpass", "bandpass", "bandstop")
 SECOND_ORDER = {"rlc_bandpass", "lc_shunt_notch", "rlc_series_lowpass", "rlc_parallel_bandpass", "lc_lowpass",
                 "cl_highpass"}
 VERIFY_SWEEP = AcSweep("dec", 40, 1.0, 1e7)
+VERIFY_RTOL = 1e-6  # a circuit is kept only when ngspice confirms its nodal response this closely
 CHUNK = 25  # circuits per worker task
 
 
@@ -168,7 +169,8 @@ def circuit_from_record(record: dict) -> Circuit:
 
 
 def make_record(index: int, cfg: DatasetConfig, reserved: frozenset[str]) -> dict | None:
-    """Draw, label and verify circuit `index`; None when nothing acceptable was drawn or ngspice failed."""
+    """Draw, label and verify circuit `index`; None when nothing acceptable was drawn, ngspice failed, or
+    ngspice disagrees with the nodal solver by more than VERIFY_RTOL (its labels would not be confirmed)."""
     drawn = draw(index, cfg)
     if drawn is None:
         return None
@@ -176,6 +178,8 @@ def make_record(index: int, cfg: DatasetConfig, reserved: frozenset[str]) -> dic
     try:
         err = ngspice_rel_err(circuit)
     except SimulationError:
+        return None
+    if not err <= VERIFY_RTOL:
         return None
     rid = f"c{index:07d}"
     topology = topology_signature(circuit)
