@@ -105,15 +105,15 @@ def growth_exponent(work: list[float], cost_s: list[float]) -> float:
 
 
 def sweep_cost(circuits: list, points_per_decade: int) -> dict:
-    """Seconds for ngspice and for the factored sweep on the same circuits, 1 Hz to 1 MHz."""
+    """Best of three wall times for ngspice and for the factored sweep on the same circuits, 1 Hz to 1 MHz."""
     from circuitlib.spice import simulate
     from circuitlib.sweep import sweep_hz
 
     sweep = AcSweep("dec", points_per_decade, 1.0, 1e6)
     simulate(circuits[0], sweep)
     f_hz = simulate(circuits[0], sweep).f_hz
-    return {"ngspice_s": seconds(lambda: [simulate(c, sweep) for c in circuits]),
-            "mna_s": seconds(lambda: sweep_hz(circuits, f_hz))}
+    return {"ngspice_s": seconds(lambda: [simulate(c, sweep) for c in circuits], repeats=3),
+            "mna_s": seconds(lambda: sweep_hz(circuits, f_hz), repeats=3)}
 
 
 def dataset_cost(n_circuits: int, workers: int = 2, seed: int = 0) -> float:
