@@ -175,7 +175,10 @@ class Designer:
         return out
 
     def _refine_round(self, spec: Specification, n: int, seed: int, out: list, seen: set) -> None:
-        for cand in self.candidates(spec, self.candidates_per_round, seed):
+        """Refine this round's candidates, fewest parts first (the cheaper bill of materials, and the faster
+        refinement and E-series snapping), until n distinct topologies meet the specification."""
+        draws = self.candidates(spec, self.candidates_per_round, seed)
+        for cand in sorted(draws, key=lambda c: len(c.components())):
             sig = topology_signature(cand)
             if sig in seen or not _can_reach(cand, spec):
                 continue
