@@ -96,14 +96,19 @@ class Designer:
         return load_model(self.paths[1])[0]
 
     @cached_property
-    def knn_index(self) -> tuple[np.ndarray, list[str], np.ndarray]:
-        """Training circuits' (log10 f, log10 q), responses and 8-D latent means (the seed's kNN table)."""
+    def train_records(self) -> list[dict]:
+        """The dataset's training split (SHA256-verified), which both latent tables are built from."""
         from circuitlib.dataset import load_records, verify_manifest
-        from circuitlib.train import main_figures_of, posterior_means
 
         manifest = verify_manifest(self.paths[2])
-        recs = [r for r in load_records(self.paths[2] / manifest["records"]) if r["split"] == "train"]
-        recs = [r for r in recs if main_figures_of(r)[1] is not None]
+        return [r for r in load_records(self.paths[2] / manifest["records"]) if r["split"] == "train"]
+
+    @cached_property
+    def knn_index(self) -> tuple[np.ndarray, list[str], np.ndarray]:
+        """Training circuits' (log10 f, log10 q), responses and 8-D latent means (the seed's kNN table)."""
+        from circuitlib.train import main_figures_of, posterior_means
+
+        recs = [r for r in self.train_records if main_figures_of(r)[1] is not None]
         keys = np.array([[math.log10(main_figures_of(r)[0]), math.log10(main_figures_of(r)[1])] for r in recs])
         return keys, [r["response"] for r in recs], posterior_means(self.reproduction, recs)
 
@@ -124,12 +129,9 @@ class Designer:
     @cached_property
     def posterior_index(self) -> "_PosteriorIndex":
         """Training circuits' responses, figures and production-model posterior means (conditional's sampler)."""
-        from circuitlib.dataset import load_records, verify_manifest
         from circuitlib.train import posterior_means
 
-        manifest = verify_manifest(self.paths[2])
-        recs = [r for r in load_records(self.paths[2] / manifest["records"]) if r["split"] == "train"]
-        return _PosteriorIndex.of(recs, posterior_means(self.production, recs))
+        return _PosteriorIndex.of(self.train_records, posterior_means(self.production, self.train_records))
 
     def candidates(self, spec: Specification, count: int, seed: int) -> list[Circuit]:
         """`count` decodes of the production model conditioned on the specification. The latents are drawn from

@@ -255,6 +255,14 @@ def complex_pair_share(roots: list[Roots], tol: float = 0.05) -> float:
     return float(np.mean([bool(np.any(np.abs(r.poles[:, 1]) > tol)) for r in roots]))
 
 
+def count_misses(found: dict, method: str = "analytic") -> dict[str, int]:
+    """How `method` miscounts one subset of `compare`'s result: misses in all, and how many of them are
+    circuits the decoder rebuilt with another topology (the rest have the topology right, the values not)."""
+    missed = [i for i, (a, t) in enumerate(zip(found[method], found["truth"])) if a.counts != t.counts]
+    other = sum(not found["same_topology"][i] for i in missed)
+    return {"misses": len(missed), "other_topology": other, "right_topology": len(missed) - other}
+
+
 def fits_2x2_share(roots: list[Roots]) -> float:
     """Share of circuits with exactly 2 poles and 2 zeros: the most a fixed 2x2 head can count right."""
     return float(np.mean([r.counts == (2, 2) for r in roots]))

@@ -206,22 +206,15 @@ def teacher_forced_accuracy(model: CircuitVAE, data: list) -> dict[str, float]:
 @torch.no_grad()
 def decode_means(model: CircuitVAE, data: list) -> list:
     """Free-running greedy decode of each graph's posterior mean, as Circuits."""
-    model.eval()
-    out = []
-    for k in range(0, len(data), 256):
-        batch = Batch.from_data_list(data[k : k + 256])
-        mu, _ = model.encode(batch)
-        spec = getattr(batch, "spec", None) if model.cfg.conditional else None
-        n_nodes, classes, values = model.decoder.generate(mu, spec)
-        out += [graphs.from_tensors(int(n), c, v) for n, c, v in zip(n_nodes, classes, values)]
-    return out
+    return decode_consistent(model, data, candidates=1)
 
 
 @torch.no_grad()
 def decode_consistent(model: CircuitVAE, data: list, candidates: int = 24, seed: int = 0) -> list:
     """Several decodes of each graph's posterior, keeping the one whose own encoding lies closest to it.
     Half the candidates are greedy decodes of the mean and of latent samples, half sample the edge classes
-    from the mean; the distance is sum(((mu' - mu) / sigma)^2) under the posterior's own spread."""
+    from the mean; the distance is sum(((mu' - mu) / sigma)^2) under the posterior's own spread. With one
+    candidate this is the greedy decode of the mean, and nothing is re-encoded."""
     model.eval()
     gen = torch.Generator().manual_seed(seed)
     out = []
@@ -236,10 +229,11 @@ def decode_consistent(model: CircuitVAE, data: list, candidates: int = 24, seed:
             z = mu if c == 0 or not greedy else mu + sd * torch.randn(mu.shape, generator=gen)
             decoded = model.decoder.generate(z, spec, temperature=0.0 if greedy else 1.0, generator=gen)
             circuits = [graphs.from_tensors(int(n), cl, v) for n, cl, v in zip(*decoded)]
-            again = Batch.from_data_list([graphs.to_data(circ) for circ in circuits])  # the encoder sees no spec
             options.append(circuits)
-            cost.append((((model.encode(again)[0] - mu) / sd) ** 2).sum(dim=1))
-        best = torch.stack(cost).argmin(dim=0)
+            if candidates > 1:
+                again = Batch.from_data_list([graphs.to_data(circ) for circ in circuits])  # the encoder sees no spec
+                cost.append((((model.encode(again)[0] - mu) / sd) ** 2).sum(dim=1))
+        best = torch.stack(cost).argmin(dim=0) if cost else torch.zeros(len(mu), dtype=torch.long)
         out += [options[int(b)][i] for i, b in enumerate(best)]
     return out
 

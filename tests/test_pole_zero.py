@@ -92,3 +92,10 @@ def test_fit_head_rejects_unknown_method():
 def test_complex_pair_share_counts_root_sets_with_a_complex_pole():
     sets = [roots([-1], []), roots(second_order(3), []), roots([-0.5, -2], [0])]
     assert pz.complex_pair_share(sets) == pytest.approx(1 / 3)
+
+
+def test_count_misses_splits_by_whether_the_topology_was_rebuilt():
+    truth = [roots([-1], []), roots([-1, -2], [0]), roots(second_order(2), [0, 0])]
+    found = {"truth": truth, "analytic": [truth[0], roots([-1], []), roots([-1], [])],
+             "same_topology": [True, True, False]}
+    assert pz.count_misses(found) == {"misses": 2, "other_topology": 1, "right_topology": 1}
