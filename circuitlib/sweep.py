@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from circuitlib.circuit import Circuit
-from circuitlib.mna import Pencil, response
+from circuitlib.mna import Pencil, response, solve_refined
 
 CHECK_POINTS = 9  # exact solves per circuit, log-spaced over the sweep
 CHECK_RTOL = 1e-9  # the factored form must match them this closely
@@ -138,7 +138,7 @@ def _exact(g, c, b0, b1, out, s: np.ndarray) -> np.ndarray:
     a = g[:, None] + s[:, :, None, None] * c[:, None]
     rhs = b0[:, None] + s[:, :, None] * b1[:, None]
     with np.errstate(all="ignore"):
-        x = np.linalg.solve(a, rhs[..., None])[..., 0]
+        x = solve_refined(a, rhs[..., None])[..., 0]
     return np.einsum("bfn,bn->bf", x, out)
 
 
