@@ -127,8 +127,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     from circuitlib.config import parse_config
     from circuitlib.dataset import load_records, verify_manifest
     from circuitlib.generate import DATASET
-    from circuitlib.train import TrainConfig, run_distributed
+    from circuitlib.train import TrainConfig, resolve_device, run_distributed
 
+    resolve_device(args.device)  # a missing GPU is reported before anything is loaded
     try:
         groups = tuple(int(g) for g in args.latent.split(","))
     except ValueError:
@@ -139,7 +140,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                        threads=args.threads)
     folder = Path(args.dataset) if args.dataset else DATASET
     manifest = verify_manifest(folder)
-    out = run_distributed(cfg, load_records(folder / manifest["records"]), manifest["sha256"], Path(args.out))
+    out = run_distributed(cfg, load_records(folder / manifest["records"]), manifest["sha256"], Path(args.out),
+                          device=args.device)
     if out is not None:
         print(json.dumps(out))
     return 0
@@ -172,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--json", action="store_true")
     g.set_defaults(func=cmd_generate)
-    t = sub.add_parser("train", help="train the VAE; under torchrun, with DistributedDataParallel (gloo)")
+    t = sub.add_parser("train", help="train the VAE (on a GPU when present); under torchrun, with DistributedDataParallel")
     t.add_argument("--out", required=True, help="checkpoint folder")
     t.add_argument("--dataset", help="dataset folder (default: data/dataset)")
     t.add_argument("--epochs", type=int, default=40)
@@ -183,6 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--batch-size", type=int, default=64)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--threads", type=int, default=2)
+    t.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                   help="auto: a GPU when torch sees one, else the CPU")
     t.set_defaults(func=cmd_train)
     b = sub.add_parser("bench", help="speed against peers in the same run: ngspice, the seed's knn, training")
     b.add_argument("--quick", action="store_true", help="fewer circuits and specifications (under 5 minutes)")

@@ -8,6 +8,7 @@ A checkpoint (safetensors + meta.json) is written atomically after every epoch.
 from __future__ import annotations
 
 import math
+import os
 import time
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from torch_geometric.data import Batch
 from circuitlib import checkpoint, graphs
 from circuitlib.circuit import topology_signature
 from circuitlib.dataset import circuit_from_record, main_figures
-from circuitlib.errors import CheckpointError
+from circuitlib.errors import CheckpointError, CircuitlibError
 from circuitlib.measure import measure
 from circuitlib.models import CircuitVAE, ModelConfig
 from circuitlib.models.vae import LossWeights
@@ -36,6 +37,21 @@ class TrainConfig(BaseModel, frozen=True):
     weight_decay: float = Field(0.01, ge=0)
     seed: int = Field(0, ge=0)
     threads: int = Field(2, ge=1, le=256)
+
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """Where training runs. "auto": the GPU when torch sees one (under torchrun, the GPU of this process's
+    LOCAL_RANK), else the CPU. "cuda" on a machine without a GPU is an error, not a silent CPU run."""
+    if name not in DEVICES:
+        raise CircuitlibError(f"device must be one of {', '.join(DEVICES)}, not {name!r}")
+    if name == "cpu" or (name == "auto" and not torch.cuda.is_available()):
+        return torch.device("cpu")
+    if not torch.cuda.is_available():
+        raise CircuitlibError("device 'cuda' asked for, but torch sees no GPU here (torch.cuda.is_available() is False)")
+    return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")) % torch.cuda.device_count())
 
 
 def graphs_of(records: list[dict], conditional: bool) -> list:
@@ -61,13 +77,14 @@ def _epoch(model, data: list, cfg: TrainConfig, epoch: int, optimizer) -> dict[s
     are averaged across ranks; the logged terms are averaged too."""
     model.train()
     rank, world = _distributed()
+    device = next(model.parameters()).device
     sums = dict.fromkeys(TERMS + ("total",), 0.0)
     batches = _batches(data, cfg.batch_size, cfg.seed, epoch)
     for b, items in enumerate(batches):
         items = items[rank::world] or items[:1]  # every rank must run forward; a tiny last batch is reused
         noise = torch.Generator().manual_seed(cfg.seed * 1_000_003 + epoch * 10_007 + b + 7919 * rank)
         torch.manual_seed(cfg.seed * 1_000_003 + epoch * 10_007 + b + 7919 * rank)  # dropout masks: resume-safe
-        total, terms = model(Batch.from_data_list(items), cfg.weights, generator=noise)
+        total, terms = model(Batch.from_data_list(items).to(device), cfg.weights, generator=noise)
         optimizer.zero_grad(set_to_none=True)
         total.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -76,7 +93,7 @@ def _epoch(model, data: list, cfg: TrainConfig, epoch: int, optimizer) -> dict[s
             sums[k] += v * len(items)
         sums["total"] += float(total.detach()) * len(items)
     if world > 1:
-        packed = torch.tensor(list(sums.values()), dtype=torch.float64)
+        packed = torch.tensor(list(sums.values()), dtype=torch.float64, device=device)
         torch.distributed.all_reduce(packed)
         sums = dict(zip(sums, packed.tolist()))
     return {k: v / len(data) for k, v in sums.items()}
@@ -86,10 +103,11 @@ def _epoch(model, data: list, cfg: TrainConfig, epoch: int, optimizer) -> dict[s
 def validation_loss(model: CircuitVAE, data: list, cfg: TrainConfig) -> dict[str, float]:
     """Per-term loss at the posterior mean (no sampling noise)."""
     model.eval()
+    device = next(model.parameters()).device
     sums = dict.fromkeys(TERMS + ("total",), 0.0)
     for k in range(0, len(data), 256):
         items = data[k : k + 256]
-        total, terms = model.loss(Batch.from_data_list(items), cfg.weights, sample=False)
+        total, terms = model.loss(Batch.from_data_list(items).to(device), cfg.weights, sample=False)
         for key, v in terms.items():
             sums[key] += v * len(items)
         sums["total"] += float(total.detach()) * len(items)
@@ -110,17 +128,20 @@ def _same_config(stored: dict | None, cfg: TrainConfig) -> bool:
 
 
 def train(cfg: TrainConfig, records: list[dict], dataset_sha256: str, out_dir: Path, resume: bool = True,
-          progress: bool = True, stop_after: int | None = None) -> tuple[CircuitVAE, dict]:
+          progress: bool = True, stop_after: int | None = None, device: str = "auto") -> tuple[CircuitVAE, dict]:
     """Train on the 'train' split, log per-term losses on 'val', checkpoint every epoch into out_dir.
     Resumes from out_dir when its checkpoint has the same config and dataset. `stop_after` ends early
-    (used to test interruption)."""
+    (used to test interruption). Runs on `resolve_device(device)` (a GPU when present); the sampling noise
+    comes from CPU generators, so a run draws the same noise on any device. The model returned is on the CPU."""
     from tqdm import tqdm
 
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
-    model = CircuitVAE(cfg.model)
+    where = resolve_device(device)
+    model = CircuitVAE(cfg.model).to(where)
     rank, world = _distributed()
-    net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
+    ids = [where.index] if where.type == "cuda" else None
+    net = torch.nn.parallel.DistributedDataParallel(model, device_ids=ids) if world > 1 else model
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     train_data = graphs_of([r for r in records if r["split"] == "train"], cfg.model.conditional)
     val_data = graphs_of([r for r in records if r["split"] == "val"], cfg.model.conditional)
@@ -152,7 +173,7 @@ def train(cfg: TrainConfig, records: list[dict], dataset_sha256: str, out_dir: P
             torch.distributed.barrier()  # the other ranks wait for the checkpoint
         if stop_after is not None and epoch + 1 >= stop_after:
             break
-    model.eval()  # dropout off for everything that follows, whether or not an epoch ran
+    model.cpu().eval()  # on the CPU, dropout off, for everything that follows, whether or not an epoch ran
     return model, checkpoint.read_meta(out_dir)
 
 
@@ -332,16 +353,16 @@ def parameters_digest(model: CircuitVAE) -> str:
     return h.hexdigest()
 
 
-def run_distributed(cfg: TrainConfig, records: list[dict], dataset_sha256: str, out_dir: Path) -> dict | None:
-    """Train under torchrun (gloo, CPU) when WORLD_SIZE > 1, else in this process. Returns, on rank 0, the last
-    epoch's losses, the world size and whether every rank ended with identical weights; None on other ranks."""
-    import os
-
+def run_distributed(cfg: TrainConfig, records: list[dict], dataset_sha256: str, out_dir: Path,
+                    device: str = "auto") -> dict | None:
+    """Train under torchrun when WORLD_SIZE > 1 (gloo on CPUs, nccl on GPUs), else in this process. Returns, on
+    rank 0, the last epoch's losses, the world size and whether every rank ended with identical weights; None on
+    other ranks."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world > 1:
-        torch.distributed.init_process_group("gloo")
+        torch.distributed.init_process_group("nccl" if resolve_device(device).type == "cuda" else "gloo")
     try:
-        model, meta = train(cfg, records, dataset_sha256, out_dir, resume=False, progress=False)
+        model, meta = train(cfg, records, dataset_sha256, out_dir, resume=False, progress=False, device=device)
         digests = [parameters_digest(model)] * world
         if world > 1:
             torch.distributed.all_gather_object(digests, parameters_digest(model))

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from circuitlib import checkpoint, dataset
-from circuitlib.errors import CheckpointError
+from circuitlib.errors import CheckpointError, CircuitlibError
 from circuitlib.models import ModelConfig
 from circuitlib.train import TrainConfig, load_model, train
 
@@ -128,3 +128,43 @@ def test_one_candidate_is_the_greedy_decode_and_more_rebuild_at_least_as_many_to
     assert [c.edges for c in greedy] == [graphs.from_tensors(int(n), c, v).edges for n, c, v in zip(*direct)]
     exact = lambda circuits: sum(topology_signature(c) == r["topology"] for c, r in zip(circuits, recs))  # noqa: E731
     assert exact(decode_consistent(model, data, 24)) >= exact(greedy)
+
+
+def test_auto_device_is_the_gpu_when_torch_sees_one_and_cuda_without_one_is_refused(monkeypatch):
+    from circuitlib.train import resolve_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device("auto") == torch.device("cpu")
+    with pytest.raises(CircuitlibError, match="no GPU"):
+        resolve_device("cuda")
+    with pytest.raises(CircuitlibError, match="device must be"):
+        resolve_device("tpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setenv("LOCAL_RANK", "3")  # under torchrun: this process's GPU
+    assert resolve_device("auto") == torch.device("cuda", 1)
+    assert resolve_device("cpu") == torch.device("cpu")
+
+
+def test_cli_train_on_a_missing_gpu_is_one_line_and_exit_2(tmp_path):
+    import subprocess
+    import sys
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    out = subprocess.run([sys.executable, "-m", "circuitlib", "train", "--out", str(tmp_path), "--device", "cuda",
+                          "--dataset", str(tmp_path)], capture_output=True, text=True)
+    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+    assert "no GPU" in out.stderr
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU (this CPU-only machine has none)")
+def test_a_gpu_run_retraces_the_cpu_run(records, tmp_path):
+    """Same noise (CPU generators) and same data: the GPU run's losses follow the CPU run's to rounding."""
+    recs, sha = records
+    cfg = TINY.model_copy(update={"epochs": 2})
+    _, cpu = train(cfg, recs, sha, tmp_path / "cpu", progress=False, device="cpu")
+    model, gpu = train(cfg, recs, sha, tmp_path / "gpu", progress=False, device="cuda")
+    assert next(model.parameters()).device.type == "cpu"
+    for a, b in zip(cpu["history"], gpu["history"]):
+        assert a["val"]["total"] == pytest.approx(b["val"]["total"], rel=1e-3)

@@ -48,8 +48,8 @@ class GraphGPTDecoder(nn.Module):
     def node_tokens(self, types: torch.Tensor, classes: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
         """Token of node t: its type plus a summary of its edges to earlier nodes j < t."""
         n = self.max_nodes
-        upper = torch.triu(torch.ones(n, n, dtype=torch.bool), diagonal=1)  # (j, t) with j < t
-        edge = self.class_emb(classes) + self.value_proj(values * CLASS_HAS[classes]) + self.slot.weight[:, None, :]
+        upper = torch.triu(torch.ones(n, n, dtype=torch.bool, device=types.device), diagonal=1)  # (j, t) with j < t
+        edge = self.class_emb(classes) + self.value_proj(values * CLASS_HAS.to(classes.device)[classes]) + self.slot.weight[:, None, :]
         edge = edge * (upper & (classes > 0)).unsqueeze(-1)
         return self.type_emb(types) + edge.sum(dim=1)
 
@@ -59,7 +59,7 @@ class GraphGPTDecoder(nn.Module):
         if not self.relative:
             return 0.0
         log_f_offset = spec[:, SPEC_LOG_F] * 1.5  # log10 f - 3.5, from graphs.spec_vector
-        return (log_f_offset[:, None] / LOG_SCALE * torch.tensor([0.0, 1.0, 1.0]))[:, None, None, :]
+        return (log_f_offset[:, None] / LOG_SCALE * torch.tensor([0.0, 1.0, 1.0], device=spec.device))[:, None, None, :]
 
     def forward(self, z: torch.Tensor, types: torch.Tensor, classes: torch.Tensor, values: torch.Tensor,
                 spec: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -70,7 +70,7 @@ class GraphGPTDecoder(nn.Module):
         shift = self.value_shift(spec)
         tokens = self.node_tokens(types, classes, values + shift)
         x = torch.cat([self.bos.expand(bsz, 1, -1), tokens], dim=1) + self.pos.weight[: n + 1]
-        causal = torch.triu(torch.full((n + 1, n + 1), float("-inf")), diagonal=1)
+        causal = torch.triu(torch.full((n + 1, n + 1), float("-inf"), device=x.device), diagonal=1)
         h = self.norm(self.blocks(x, self.context(z, spec), tgt_mask=causal))
         class_logits, rel_values = self.pairs(h)
         return self.type_head(h), class_logits, rel_values - shift
@@ -88,18 +88,18 @@ class GraphGPTDecoder(nn.Module):
                  generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Decode node by node. GND, VIN, VOUT are forced first; then INTERNAL or STOP.
         temperature 0 takes the most likely class; > 0 samples. Returns n_nodes (B,), classes, values."""
-        bsz, n = z.shape[0], self.max_nodes
-        types = torch.full((bsz, n), NODE_TYPES.index("STOP"), dtype=torch.long)
-        classes = torch.zeros(bsz, n, n, dtype=torch.long)
-        values = torch.zeros(bsz, n, n, 3)
-        n_nodes = torch.full((bsz,), n, dtype=torch.long)
-        alive = torch.ones(bsz, dtype=torch.bool)
+        bsz, n, dev = z.shape[0], self.max_nodes, z.device
+        types = torch.full((bsz, n), NODE_TYPES.index("STOP"), dtype=torch.long, device=dev)
+        classes = torch.zeros(bsz, n, n, dtype=torch.long, device=dev)
+        values = torch.zeros(bsz, n, n, 3, device=dev)
+        n_nodes = torch.full((bsz,), n, dtype=torch.long, device=dev)
+        alive = torch.ones(bsz, dtype=torch.bool, device=dev)
         for t in range(n + 1):
             type_logits, class_logits, value_pred = self.forward(z, types, classes, values, spec)
             if t == n:
                 break
             if t < 3:
-                chosen = torch.full((bsz,), t, dtype=torch.long)
+                chosen = torch.full((bsz,), t, dtype=torch.long, device=dev)
             else:
                 logits = type_logits[:, t, [NODE_TYPES.index("INTERNAL"), NODE_TYPES.index("STOP")]]
                 pick = _choose(logits, temperature, generator)
@@ -120,5 +120,5 @@ class GraphGPTDecoder(nn.Module):
 def _choose(logits: torch.Tensor, temperature: float, generator: torch.Generator | None) -> torch.Tensor:
     if temperature <= 0:
         return logits.argmax(dim=-1)
-    probs = torch.softmax(logits / temperature, dim=-1)
-    return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
+    probs = torch.softmax(logits / temperature, dim=-1).cpu()  # sampled on the CPU generator, on any device
+    return torch.multinomial(probs, 1, generator=generator).squeeze(-1).to(logits.device)

@@ -67,7 +67,7 @@ class CircuitVAE(nn.Module):
 
     @staticmethod
     def node_types(n_nodes: torch.Tensor, max_nodes: int) -> torch.Tensor:
-        t = torch.arange(max_nodes).expand(len(n_nodes), -1)
+        t = torch.arange(max_nodes, device=n_nodes.device).expand(len(n_nodes), -1)
         types = torch.where(t < 3, t, torch.full_like(t, NODE_TYPES.index("INTERNAL")))
         return torch.where(t < n_nodes[:, None], types, torch.full_like(t, NODE_TYPES.index("STOP")))
 
@@ -80,7 +80,8 @@ class CircuitVAE(nn.Module):
              sample: bool = True) -> tuple[torch.Tensor, dict[str, float]]:
         """Total loss and its terms (node, edge, value, connectivity, kl) for a PyG batch."""
         mu, logvar = self.encode(data)
-        eps = torch.randn(mu.shape, generator=generator) if sample else torch.zeros_like(mu)
+        # the noise is drawn on the CPU generator and moved: a run draws the same noise on any device
+        eps = torch.randn(mu.shape, generator=generator).to(mu.device) if sample else torch.zeros_like(mu)
         z = mu + eps * torch.exp(0.5 * logvar)
         n = self.decoder.max_nodes
         types = self.node_types(data.n_nodes, n)
@@ -93,15 +94,16 @@ class CircuitVAE(nn.Module):
 
     def _terms(self, data, types, type_logits, class_logits, values, value_loss: str) -> dict[str, torch.Tensor]:
         bsz, n = types.shape
-        t = torch.arange(n + 1).expand(bsz, -1)
-        type_target = torch.cat([types, torch.full((bsz, 1), NODE_TYPES.index("STOP"))], dim=1)
+        dev = types.device
+        t = torch.arange(n + 1, device=dev).expand(bsz, -1)
+        type_target = torch.cat([types, torch.full((bsz, 1), NODE_TYPES.index("STOP"), device=dev)], dim=1)
         type_mask = t <= data.n_nodes[:, None]
         node = nn.functional.cross_entropy(type_logits[type_mask], type_target[type_mask])
-        idx = torch.arange(n)
+        idx = torch.arange(n, device=dev)
         real = (idx[None, :] < data.n_nodes[:, None])  # (B, N)
         pair_mask = real[:, :, None] & real[:, None, :] & (idx[:, None] < idx[None, :])[None]
         edge = nn.functional.cross_entropy(class_logits[pair_mask], data.pair_classes[pair_mask])
-        present = CLASS_HAS[data.pair_classes].bool() & pair_mask[..., None]
+        present = CLASS_HAS.to(dev)[data.pair_classes].bool() & pair_mask[..., None]
         fit = nn.functional.l1_loss if value_loss == "l1" else nn.functional.mse_loss
         value = fit(values[present], data.pair_values[present]) if present.any() else values.sum() * 0
         p_none = torch.softmax(class_logits, dim=-1)[..., 0]
