@@ -27,11 +27,16 @@ CLUSTER_TOL = 1e-9  # a ring of roots is one multiple root when its polynomial i
 CLUSTER_RADIUS = 0.05  # rings are looked for within this share of the circuit's frequency scale
 
 
+def _unknowns(circuit: Circuit) -> int:
+    """Size of a circuit's reduced nodal system: node voltages other than GND and VIN, plus inductor currents."""
+    return circuit.n_nodes - 2 + sum(e.l_h is not None for e in circuit.edges.values())
+
+
 def _stack(circuits: list[Circuit]) -> tuple[np.ndarray, ...]:
     """Nodal pencils of every circuit (as in mna.pencil) stamped straight into one padded stack: G, C, b0, b1,
     out of shapes (B, n, n) and (B, n), and each circuit's frequency scale (rad/s, as mna._frequency_scale).
     Padding unknowns are decoupled: identity in G, nothing in C, so they add only eigenvalues at infinity."""
-    sizes = [c.n_nodes - 2 + sum(e.l_h is not None for e in c.edges.values()) for c in circuits]
+    sizes = [_unknowns(c) for c in circuits]
     n = max(sizes)
     stamps: tuple[list, list] = ([], [])  # (circuit, row, col, value) for G and for C, in the full matrices
     for i, circuit in enumerate(circuits):
@@ -213,7 +218,14 @@ def sweep_hz(circuits: list[Circuit], f_hz: np.ndarray, chunk: int = 128) -> np.
 
 
 def sweep_with_report(circuits: list[Circuit], f_hz: np.ndarray, chunk: int = 128) -> tuple[np.ndarray, np.ndarray]:
-    """`sweep_hz` plus a (B,) mask of the circuits evaluated from their factored form (the rest: exact solves)."""
+    """`sweep_hz` plus a (B,) mask of the circuits evaluated from their factored form (the rest: exact solves).
+    Chunks hold circuits of similar size, so that few are padded up to a much larger one: dense solves and
+    eigenvalues cost the cube of the padded size, and most circuits have 2 or 3 unknowns, a few have 12."""
     f_hz = np.asarray(f_hz, dtype=float)
-    parts = [_batch(circuits[k : k + chunk], f_hz) for k in range(0, len(circuits), chunk)]
-    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    h = np.empty((len(circuits), len(f_hz)), dtype=complex)
+    factored = np.empty(len(circuits), dtype=bool)
+    order = np.argsort([_unknowns(c) for c in circuits], kind="stable")
+    for k in range(0, len(circuits), chunk):
+        rows = order[k : k + chunk]
+        h[rows], factored[rows] = _batch([circuits[i] for i in rows], f_hz)
+    return h, factored

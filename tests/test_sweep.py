@@ -100,3 +100,13 @@ def test_the_stack_is_the_nodal_pencil():
         assert np.allclose(h_stack, response(p, 2j * np.pi * F_HZ[::50]), rtol=1e-12, atol=0)
         assert np.array_equal(g[i, k:, k:], np.eye(g.shape[1] - k)) and not c[i, k:].any()
         assert sigma[i] == pytest.approx(_frequency_scale(p), rel=1e-12)
+
+
+def test_chunks_of_similar_size_keep_every_circuit_in_its_row():
+    """Circuits are regrouped by size into chunks; each row of the result must still be its own circuit's sweep."""
+    circuits = [tc.butterworth3_lowpass(2e3), tc.rc_lowpass(1e3, 1e-8), tc.twin_t_notch(5e2), tc.rl_highpass(50.0, 1e-3),
+                tc.wien(3e4), tc.series_rlc_bandpass(7e3, 8), tc.rc_highpass(2e3, 1e-7)]
+    got = sweep.sweep_hz(circuits, F_HZ, chunk=2)
+    for row, c in zip(got, circuits):
+        want = response_hz(pencil(c), F_HZ)
+        assert np.max(np.abs(row - want) / np.abs(want)) < 1e-8
