@@ -33,38 +33,40 @@ def _unknowns(circuit: Circuit) -> int:
 
 
 def _stack(circuits: list[Circuit]) -> tuple[np.ndarray, ...]:
-    """Nodal pencils of every circuit (as in mna.pencil) stamped straight into one padded stack: G, C, b0, b1,
-    out of shapes (B, n, n) and (B, n), and each circuit's frequency scale (rad/s, as mna._frequency_scale).
+    """Nodal pencils of every circuit (as in mna.pencil) stamped into one padded stack: G, C, b0, b1, out of
+    shapes (B, n, n) and (B, n), and each circuit's frequency scale (rad/s, as mna._frequency_scale).
+    Stamps go into full matrices indexed by node (GND 0, VIN 1, VOUT 2, ...; inductor currents after the
+    nodes), from which GND's row and column are dropped and VIN's column becomes the input vectors.
     Padding unknowns are decoupled: identity in G, nothing in C, so they add only eigenvalues at infinity."""
-    sizes = [_unknowns(c) for c in circuits]
-    n = max(sizes)
-    stamps: tuple[list, list] = ([], [])  # (circuit, row, col, value) for G and for C, in the full matrices
-    for i, circuit in enumerate(circuits):
-        l_row = circuit.n_nodes - 1
-        for (a, b), edge in circuit.edges.items():
-            a, b = a - 1, b - 1  # full index: VIN is 0, GND is -1 (dropped)
-            for target, y in ((stamps[0], None if edge.r_ohm is None else 1.0 / edge.r_ohm), (stamps[1], edge.c_f)):
-                if y is not None:
-                    target.extend((i, r, k, v) for r, k, v in ((a, a, y), (b, b, y), (a, b, -y), (b, a, -y))
-                                  if r >= 0 and k >= 0)
-            if edge.l_h is not None:  # inductor current l_row: v_a - v_b - s L i = 0
-                stamps[0].extend((i, r, k, 1.0) for r, k in ((a, l_row), (l_row, a)) if r >= 0 and k >= 0)
-                stamps[0].extend((i, r, k, -1.0) for r, k in ((b, l_row), (l_row, b)) if r >= 0 and k >= 0)
-                stamps[1].append((i, l_row, l_row, -edge.l_h))
-                l_row += 1
-    full = []
-    for entries in stamps:
-        m = np.zeros((len(circuits), n + 1, n + 1))
-        idx = np.asarray(entries, dtype=float).reshape(-1, 4)
-        np.add.at(m, (idx[:, 0].astype(int), idx[:, 1].astype(int), idx[:, 2].astype(int)), idx[:, 3])
-        full.append(m)
-    g, c = full[0][:, 1:, 1:], full[1][:, 1:, 1:]
-    sigma = _frequency_scales(g, c)
-    pad = np.arange(n)[None, :] >= np.asarray(sizes)[:, None]
-    g = g + pad[:, :, None] * np.eye(n)[None]
-    out = np.zeros((len(circuits), n))
+    rows = np.array([(i, a, b, e.r_ohm or 0.0, e.l_h or 0.0, e.c_f or 0.0)
+                     for i, circuit in enumerate(circuits) for (a, b), e in circuit.edges.items()], dtype=float)
+    k, a, b = (rows[:, j].astype(int) for j in range(3))
+    r_ohm, l_h, c_f = rows[:, 3], rows[:, 4], rows[:, 5]
+    n_nodes = np.array([c.n_nodes for c in circuits])
+    has_l = l_h > 0
+    l_count = np.bincount(k[has_l], minlength=len(circuits))
+    full = int((n_nodes + l_count).max())
+    first_l = np.cumsum(l_count) - l_count  # index of each circuit's first inductor among all inductors
+    l_row = n_nodes[k[has_l]] + np.arange(int(has_l.sum())) - first_l[k[has_l]]
+    g, c = np.zeros((len(circuits), full, full)), np.zeros((len(circuits), full, full))
+    y = np.divide(1.0, r_ohm, out=np.zeros_like(r_ohm), where=r_ohm > 0)
+    for m, v in ((g, y), (c, c_f)):  # two-terminal admittances
+        np.add.at(m, (k, a, a), v)
+        np.add.at(m, (k, b, b), v)
+        np.add.at(m, (k, a, b), -v)
+        np.add.at(m, (k, b, a), -v)
+    kl, al, bl = k[has_l], a[has_l], b[has_l]  # inductor current l_row: v_a - v_b - s L i = 0
+    for r, col, v in ((al, l_row, 1.0), (l_row, al, 1.0), (bl, l_row, -1.0), (l_row, bl, -1.0)):
+        np.add.at(g, (kl, r, col), v)
+    c[kl, l_row, l_row] = -l_h[has_l]
+    sizes = n_nodes - 2 + l_count
+    g_red, c_red = g[:, 2:, 2:], c[:, 2:, 2:]
+    sigma = _frequency_scales(g_red, c_red)
+    pad = np.arange(full - 2)[None, :] >= sizes[:, None]
+    g_red = g_red + pad[:, :, None] * np.eye(full - 2)[None]
+    out = np.zeros((len(circuits), full - 2))
     out[:, 0] = 1.0  # VOUT is reduced index 0
-    return g, c, -full[0][:, 1:, 0], -full[1][:, 1:, 0], out, sigma
+    return g_red, c_red, -g[:, 2:, 1], -c[:, 2:, 1], out, sigma
 
 
 def _frequency_scales(g: np.ndarray, c: np.ndarray) -> np.ndarray:
