@@ -174,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--json", action="store_true")
     g.set_defaults(func=cmd_generate)
-    t = sub.add_parser("train", help="train the VAE (on a GPU when present); under torchrun, with DistributedDataParallel")
+    t = sub.add_parser("train", help="train the VAE (on a GPU when present); under torchrun, with DDP")
     t.add_argument("--out", required=True, help="checkpoint folder")
     t.add_argument("--dataset", help="dataset folder (default: data/dataset)")
     t.add_argument("--epochs", type=int, default=40)

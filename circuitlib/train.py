@@ -50,7 +50,7 @@ def resolve_device(name: str = "auto") -> torch.device:
     if name == "cpu" or (name == "auto" and not torch.cuda.is_available()):
         return torch.device("cpu")
     if not torch.cuda.is_available():
-        raise CircuitlibError("device 'cuda' asked for, but torch sees no GPU here (torch.cuda.is_available() is False)")
+        raise CircuitlibError("device 'cuda' asked for, but torch sees no GPU here (torch.cuda.is_available() False)")
     return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")) % torch.cuda.device_count())
 
 

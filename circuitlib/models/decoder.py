@@ -49,7 +49,8 @@ class GraphGPTDecoder(nn.Module):
         """Token of node t: its type plus a summary of its edges to earlier nodes j < t."""
         n = self.max_nodes
         upper = torch.triu(torch.ones(n, n, dtype=torch.bool, device=types.device), diagonal=1)  # (j, t) with j < t
-        edge = self.class_emb(classes) + self.value_proj(values * CLASS_HAS.to(classes.device)[classes]) + self.slot.weight[:, None, :]
+        has = CLASS_HAS.to(classes.device)[classes]
+        edge = self.class_emb(classes) + self.value_proj(values * has) + self.slot.weight[:, None, :]
         edge = edge * (upper & (classes > 0)).unsqueeze(-1)
         return self.type_emb(types) + edge.sum(dim=1)
 
