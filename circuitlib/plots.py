@@ -216,3 +216,18 @@ def s_plane(found: dict, indices: list[int], labels: list[str]) -> plt.Figure:
     fig.suptitle("black: true roots, red: predicted  (x pole, o zero)", fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def value_errors(before: np.ndarray, after: np.ndarray) -> plt.Figure:
+    """Cumulative share of components within each |log10 value error|, for decoded and for polished values."""
+    fig, ax = plt.subplots(figsize=(6.4, 3.4))
+    floor = 1e-5  # errors below this (exact to float32) are drawn at the floor of the log axis
+    for errs, label in ((before, "as decoded"), (after, "fitted to the posterior (polish_values)")):
+        x = np.sort(np.maximum(np.abs(errs), floor))
+        ax.step(x, np.arange(1, len(x) + 1) / len(x), where="post", label=f"{label}: median {np.median(errs):.4f}")
+    ax.set(xscale="log", xlabel="|log10 value error| (decades)", ylabel="share of components",
+           title="component values of decodes with the right topology")
+    ax.legend(loc="lower right")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig

@@ -3,8 +3,8 @@
 - `fixed_2x2`: the seed's head, always 2 poles and 2 zeros, trained with its Chamfer loss.
 - `masked_set`: up to `slots` poles and zeros, each slot with an existence logit, matched to
   the true roots by the Hungarian algorithm.
-- `analytic`: decode the circuit (the most self-consistent of several decodes, train.decode_consistent) and
-  take the generalized eigenvalues of its nodal pencils.
+- `analytic`: decode the circuit (the most self-consistent of several decodes, train.decode_consistent, its
+  values fitted to the posterior by train.polish_values) and take the generalized eigenvalues of its nodal pencils.
 
 Roots are compared in normalized coordinates: s / omega_ref, with omega_ref = 2 pi f of the
 circuit's main frequency, mapped by asinh on each axis so that a root at the origin and roots
@@ -23,10 +23,13 @@ from pydantic import BaseModel, Field
 from torch import nn
 
 from circuitlib.circuit import BLOCKING, Circuit, structural_problems, topology_signature
+from circuitlib.dataset import circuit_from_record
+from circuitlib.graphs import values_log10_error
 from circuitlib.measure import class_from_levels
 from circuitlib.mna import poles_zeros
 
 METHODS = ("fixed_2x2", "masked_set", "analytic")
+UNPOLISHED = "analytic_unpolished"  # an extra row of `compare`: analytic on the decoded values, before polishing
 
 
 @dataclass
@@ -274,19 +277,22 @@ def omega_ref(f_hz: float) -> float:
 
 class StudyConfig(BaseModel, frozen=True):
     """Notebook 05's parameters: head training epochs, seed, the doublet tolerance of `merge_doublets`, and how
-    many decodes `analytic` chooses from (1: the greedy decode of the posterior mean alone)."""
+    many decodes `analytic` chooses from (1: the greedy decode of the posterior mean alone), and how many steps
+    fit the chosen decode's values to the posterior (train.polish_values; 0: the decoded values as they are)."""
 
     head_epochs: int = Field(100, ge=1, le=10_000)
     seed: int = Field(0, ge=0)
     doublet_rtol: float = Field(0.1, ge=0.0, le=0.5)
     decode_candidates: int = Field(24, ge=1, le=256)
+    polish_steps: int = Field(100, ge=0, le=10_000)
 
 
 def compare(model, records: list[dict], cfg: StudyConfig = StudyConfig()) -> tuple["pd.DataFrame", dict]:  # noqa: F821
     """Fit both heads on the training split's latents and score the three methods on the test split,
     separately for circuits whose topology occurs in training and for held-out topologies.
     Returns the score table (one row per method and subset) and {subset: {method or 'truth': [Roots]}}, plus
-    per subset "same_topology": whether each decoded circuit has its original's topology."""
+    per subset "same_topology": whether each decoded circuit has its original's topology, and the |log10| value
+    errors of the decoded circuits with their original's topology, before and after polishing."""
     import pandas as pd
 
     from circuitlib import train
@@ -301,19 +307,30 @@ def compare(model, records: list[dict], cfg: StudyConfig = StudyConfig()) -> tup
     for subset, recs in subsets.items():
         truth = [record_roots(r, ref(r)) for r in recs]
         z = train.posterior_means(model, recs)
-        decoded = train.decode_consistent(model, train.graphs_of(recs, model.cfg.conditional), cfg.decode_candidates,
-                                          cfg.seed)
+        data = train.graphs_of(recs, model.cfg.conditional)
+        raw = train.decode_consistent(model, data, cfg.decode_candidates, cfg.seed)
+        decoded = train.polish_decodes(model, data, raw, cfg.polish_steps) if cfg.polish_steps else raw
         preds = {m: predict(h, z) for m, h in heads.items()}
         preds["analytic"] = [analytic_roots(c, ref(r)) for c, r in zip(decoded, recs)]
+        if cfg.polish_steps:  # the same decodes with their values as decoded, for comparison
+            preds[UNPOLISHED] = [analytic_roots(c, ref(r)) for c, r in zip(raw, recs)]
         strict = {m: float(np.mean([a.counts == t.counts for a, t in zip(v, truth)])) for m, v in preds.items()}
         truth = [merge_doublets(x, cfg.doublet_rtol) for x in truth]  # one rule for truth and predictions
         preds = {m: [merge_doublets(x, cfg.doublet_rtol) for x in v] for m, v in preds.items()}
-        for m in METHODS:
+        for m in preds:
             rows.append({"method": m, "subset": subset, "n": len(recs),
                          **scores(preds[m], truth, [r["response"] for r in recs]), "count_acc_strict": strict[m]})
         same = [topology_signature(c) == r["topology"] for c, r in zip(decoded, recs)]
-        found[subset] = {"truth": truth, **preds, "same_topology": same}
+        found[subset] = {"truth": truth, **preds, "same_topology": same, "value_err_decoded": value_errors(raw, recs),
+                         "value_err_polished": value_errors(decoded, recs)}
     return pd.DataFrame(rows), found
+
+
+def value_errors(circuits: list[Circuit], records: list[dict]) -> np.ndarray:
+    """|log10 value error| of every component of the circuits rebuilt with their record's topology."""
+    errs = [values_log10_error(circuit_from_record(r), c) for c, r in zip(circuits, records)
+            if topology_signature(c) == r["topology"]]
+    return np.concatenate(errs) if errs else np.zeros(0)
 
 
 def results_frame(table: "pd.DataFrame") -> "pd.DataFrame":  # noqa: F821

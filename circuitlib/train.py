@@ -259,6 +259,58 @@ def decode_consistent(model: CircuitVAE, data: list, candidates: int = 24, seed:
     return out
 
 
+@torch.no_grad()
+def polish_decodes(model: CircuitVAE, data: list, circuits: list, steps: int = 100) -> list:
+    """`polish_values` for circuits decoded from `data`'s posteriors, 256 at a time."""
+    model.eval()
+    out = []
+    for k in range(0, len(data), 256):
+        mu, logvar = model.encode(Batch.from_data_list(data[k : k + 256]))
+        out += polish_values(model, circuits[k : k + 256], mu, torch.exp(0.5 * logvar), steps)[0]
+    return out
+
+
+def polish_values(model: CircuitVAE, circuits: list, mu: torch.Tensor, sd: torch.Tensor, steps: int = 100,
+                  lr: float = 0.02) -> tuple[list, torch.Tensor]:
+    """Fit each circuit's component values (never its topology) to the posterior N(mu, sd^2) it was decoded from:
+    Adam on the normalized log-values, minimizing sum(((encode(circuit) - mu) / sd)^2). The encoder reads values
+    far more precisely than the decoder writes them, so this is decoding by re-encoding. A circuit takes its fitted
+    values only if they end inside the posterior (distance at most the latent dimension, a posterior draw's mean
+    distance): a wrong topology cannot get there, and keeps its decoded values.
+    Returns the circuits and each one's final distance."""
+    model.eval()
+    datas = [graphs.to_data(c) for c in circuits]
+    batch = Batch.from_data_list(datas)
+    has = batch.edge_attr[:, :3]
+    sizes = [d.edge_attr.shape[0] // 2 for d in datas]  # to_data lists every edge twice: j->t, then t->j
+    starts = np.cumsum([0] + sizes[:-1])
+    row = torch.tensor([int(s) + i for s, e in zip(starts, sizes) for i in (*range(e), *range(e))], dtype=torch.long)
+    values = torch.zeros(sum(sizes), 3).index_copy(0, row, batch.edge_attr[:, 3:]).requires_grad_(True)
+    opt = torch.optim.Adam([values], lr=lr)
+
+    def distance() -> torch.Tensor:
+        batch.edge_attr = torch.cat([has, values[row] * has], dim=1)
+        return (((model.encode(batch)[0] - mu) / sd) ** 2).sum(dim=1)
+
+    with torch.enable_grad():
+        for _ in range(steps):
+            (grad,) = torch.autograd.grad(distance().sum(), values)
+            values.grad = grad
+            opt.step()
+    with torch.no_grad():
+        final = distance()
+    out = []
+    for circ, start, size, dist in zip(circuits, starts, sizes, final):
+        if dist > model.cfg.latent_dim:
+            out.append(circ)
+            continue
+        tg = graphs.targets(circ)
+        j, t = torch.nonzero(tg.classes, as_tuple=True)  # the same order as to_data's edges
+        tg.values[j, t] = values.detach()[start : start + size] * graphs.CLASS_HAS[tg.classes[j, t]]
+        out.append(graphs.from_tensors(tg.n_nodes, tg.classes, tg.values))
+    return out, final
+
+
 def reconstruct(model: CircuitVAE, records: list[dict]) -> "pd.DataFrame":  # noqa: F821
     """Per record: decode the posterior mean, re-measure it, and compare with the original."""
     import pandas as pd
