@@ -8,6 +8,7 @@ import ast
 import json
 import math
 import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -91,3 +92,17 @@ def coverage_by_module(coverage_json: Path) -> list[dict]:
         rows.append({"module": path.split("circuitlib/")[-1], "statements": s["num_statements"],
                      "covered": s["covered_lines"], "percent": round(s["percent_covered"], 1)})
     return rows
+
+
+def run_coverage(coverage_json: Path, tests: Path = ROOT / "tests", workers: int = 2) -> tuple[int, str]:
+    """Run the unit tests in `tests` under coverage of circuitlib (pytest-cov), on `workers` processes
+    (pytest-xdist, one test file per worker at a time; 0 runs them in this process's pytest), and write the
+    JSON report to `coverage_json`. Returns pytest's exit status and its closing summary line."""
+    coverage_json = Path(coverage_json).resolve()
+    coverage_json.parent.mkdir(parents=True, exist_ok=True)
+    spread = ["-n", str(workers), "--dist", "loadfile"] if workers else []
+    cmd = ["-m", "pytest", "-q", "-p", "no:cacheprovider", *spread, "--cov=circuitlib",
+           f"--cov-report=json:{coverage_json}", str(Path(tests).resolve())]
+    run = subprocess.run([sys.executable, *cmd], cwd=ROOT, capture_output=True, text=True, check=False)
+    lines = [line for line in run.stdout.splitlines() if line.strip()]
+    return run.returncode, lines[-1] if lines else run.stderr.strip()[-200:]

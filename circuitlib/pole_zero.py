@@ -3,8 +3,8 @@
 - `fixed_2x2`: the seed's head, always 2 poles and 2 zeros, trained with its Chamfer loss.
 - `masked_set`: up to `slots` poles and zeros, each slot with an existence logit, matched to
   the true roots by the Hungarian algorithm.
-- `analytic`: decode the circuit (the most self-consistent of several decodes, train.decode_consistent, its
-  values fitted to the posterior by train.polish_values) and take the generalized eigenvalues of its nodal pencils.
+- `analytic`: decode the circuit (of several decodes, the one that re-encodes closest to the posterior once its
+  values are fitted to it, train.decode_fitted) and take the generalized eigenvalues of its nodal pencils.
 
 Roots are compared in normalized coordinates: s / omega_ref, with omega_ref = 2 pi f of the
 circuit's main frequency, mapped by asinh on each axis so that a root at the origin and roots
@@ -29,7 +29,7 @@ from circuitlib.measure import class_from_levels
 from circuitlib.mna import poles_zeros
 
 METHODS = ("fixed_2x2", "masked_set", "analytic")
-UNPOLISHED = "analytic_unpolished"  # an extra row of `compare`: analytic on the decoded values, before polishing
+UNPOLISHED = "analytic_unpolished"  # an extra row of `compare`: decode_consistent's choice, values as decoded
 
 
 @dataclass
@@ -276,15 +276,17 @@ def omega_ref(f_hz: float) -> float:
 
 
 class StudyConfig(BaseModel, frozen=True):
-    """Notebook 05's parameters: head training epochs, seed, the doublet tolerance of `merge_doublets`, and how
-    many decodes `analytic` chooses from (1: the greedy decode of the posterior mean alone), and how many steps
-    fit the chosen decode's values to the posterior (train.polish_values; 0: the decoded values as they are)."""
+    """Notebook 05's parameters: head training epochs, seed, the doublet tolerance of `merge_doublets`, and for
+    `analytic`: how many decodes it chooses from (1: the greedy decode of the posterior mean alone), how many steps
+    fit their values to the posterior (train.decode_fitted; 0: train.decode_consistent, values as decoded), and
+    for how many of the closest topologies."""
 
     head_epochs: int = Field(100, ge=1, le=10_000)
     seed: int = Field(0, ge=0)
     doublet_rtol: float = Field(0.1, ge=0.0, le=0.5)
     decode_candidates: int = Field(24, ge=1, le=256)
     polish_steps: int = Field(100, ge=0, le=10_000)
+    fitted_topologies: int = Field(4, ge=1, le=256)
 
 
 def compare(model, records: list[dict], cfg: StudyConfig = StudyConfig()) -> tuple["pd.DataFrame", dict]:  # noqa: F821
@@ -308,11 +310,14 @@ def compare(model, records: list[dict], cfg: StudyConfig = StudyConfig()) -> tup
         truth = [record_roots(r, ref(r)) for r in recs]
         z = train.posterior_means(model, recs)
         data = train.graphs_of(recs, model.cfg.conditional)
-        raw = train.decode_consistent(model, data, cfg.decode_candidates, cfg.seed)
-        decoded = train.polish_decodes(model, data, raw, cfg.polish_steps) if cfg.polish_steps else raw
+        if cfg.polish_steps:
+            decoded, raw = train.decode_fitted(model, data, cfg.decode_candidates, cfg.seed, cfg.fitted_topologies,
+                                               cfg.polish_steps)
+        else:
+            decoded = raw = train.decode_consistent(model, data, cfg.decode_candidates, cfg.seed)
         preds = {m: predict(h, z) for m, h in heads.items()}
         preds["analytic"] = [analytic_roots(c, ref(r)) for c, r in zip(decoded, recs)]
-        if cfg.polish_steps:  # the same decodes with their values as decoded, for comparison
+        if decoded is not raw:  # decode_consistent's choice with its values as decoded, for comparison
             preds[UNPOLISHED] = [analytic_roots(c, ref(r)) for c, r in zip(raw, recs)]
         strict = {m: float(np.mean([a.counts == t.counts for a, t in zip(v, truth)])) for m, v in preds.items()}
         truth = [merge_doublets(x, cfg.doublet_rtol) for x in truth]  # one rule for truth and predictions

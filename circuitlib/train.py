@@ -230,44 +230,70 @@ def decode_means(model: CircuitVAE, data: list) -> list:
     return decode_consistent(model, data, candidates=1)
 
 
+def _candidates(model: CircuitVAE, batch, candidates: int, gen: torch.Generator, distances: bool) -> tuple:
+    """`candidates` decodes of each graph of `batch` (a list over candidates of lists of Circuits), each one's
+    distance sum(((mu' - mu) / sigma)^2) from its posterior when asked ((candidates, graphs), else None),
+    and the posterior's mu and sigma. Half the candidates are greedy decodes of the mean and of latent samples,
+    half sample the edge classes from the mean."""
+    mu, logvar = model.encode(batch)
+    sd = torch.exp(0.5 * logvar)
+    spec = getattr(batch, "spec", None) if model.cfg.conditional else None
+    options, cost = [], []
+    for c in range(candidates):
+        greedy = c < (candidates + 1) // 2
+        z = mu if c == 0 or not greedy else mu + sd * torch.randn(mu.shape, generator=gen)
+        decoded = model.decoder.generate(z, spec, temperature=0.0 if greedy else 1.0, generator=gen)
+        circuits = [graphs.from_tensors(int(n), cl, v) for n, cl, v in zip(*decoded)]
+        options.append(circuits)
+        if distances:
+            again = Batch.from_data_list([graphs.to_data(circ) for circ in circuits])  # the encoder sees no spec
+            cost.append((((model.encode(again)[0] - mu) / sd) ** 2).sum(dim=1))
+    return options, torch.stack(cost) if cost else None, mu, sd
+
+
 @torch.no_grad()
 def decode_consistent(model: CircuitVAE, data: list, candidates: int = 24, seed: int = 0) -> list:
-    """Several decodes of each graph's posterior, keeping the one whose own encoding lies closest to it.
-    Half the candidates are greedy decodes of the mean and of latent samples, half sample the edge classes
-    from the mean; the distance is sum(((mu' - mu) / sigma)^2) under the posterior's own spread. With one
-    candidate this is the greedy decode of the mean, and nothing is re-encoded."""
+    """Several decodes of each graph's posterior (`_candidates`), keeping the one whose own encoding lies closest
+    to it. With one candidate this is the greedy decode of the mean, and nothing is re-encoded."""
     model.eval()
     gen = torch.Generator().manual_seed(seed)
     out = []
     for k in range(0, len(data), 256):
         batch = Batch.from_data_list(data[k : k + 256])
-        mu, logvar = model.encode(batch)
-        sd = torch.exp(0.5 * logvar)
-        spec = getattr(batch, "spec", None) if model.cfg.conditional else None
-        options, cost = [], []
-        for c in range(candidates):
-            greedy = c < (candidates + 1) // 2
-            z = mu if c == 0 or not greedy else mu + sd * torch.randn(mu.shape, generator=gen)
-            decoded = model.decoder.generate(z, spec, temperature=0.0 if greedy else 1.0, generator=gen)
-            circuits = [graphs.from_tensors(int(n), cl, v) for n, cl, v in zip(*decoded)]
-            options.append(circuits)
-            if candidates > 1:
-                again = Batch.from_data_list([graphs.to_data(circ) for circ in circuits])  # the encoder sees no spec
-                cost.append((((model.encode(again)[0] - mu) / sd) ** 2).sum(dim=1))
-        best = torch.stack(cost).argmin(dim=0) if cost else torch.zeros(len(mu), dtype=torch.long)
+        options, cost, _, _ = _candidates(model, batch, candidates, gen, distances=candidates > 1)
+        best = cost.argmin(dim=0) if cost is not None else torch.zeros(len(options[0]), dtype=torch.long)
         out += [options[int(b)][i] for i, b in enumerate(best)]
     return out
 
 
 @torch.no_grad()
-def polish_decodes(model: CircuitVAE, data: list, circuits: list, steps: int = 100) -> list:
-    """`polish_values` for circuits decoded from `data`'s posteriors, 256 at a time."""
+def decode_fitted(model: CircuitVAE, data: list, candidates: int = 24, seed: int = 0, topologies: int = 4,
+                  steps: int = 100) -> tuple[list, list]:
+    """decode_consistent with the values fitted before the choice. The candidates are grouped by topology; the
+    closest decode of each of the `topologies` closest topologies has its values fitted to the posterior
+    (`polish_values`), and the fit that ends closest is kept, so a right topology with imprecise decoded values
+    beats a wrong one. When no fit ends inside the posterior, decode_consistent's choice is kept as decoded.
+    Returns the fitted choices and, for comparison, decode_consistent's choices (the same candidates)."""
     model.eval()
-    out = []
+    gen = torch.Generator().manual_seed(seed)
+    out, consistent = [], []
     for k in range(0, len(data), 256):
-        mu, logvar = model.encode(Batch.from_data_list(data[k : k + 256]))
-        out += polish_values(model, circuits[k : k + 256], mu, torch.exp(0.5 * logvar), steps)[0]
-    return out
+        options, cost, mu, sd = _candidates(model, Batch.from_data_list(data[k : k + 256]), candidates, gen, True)
+        starts, owner = [], []
+        for i in range(len(mu)):
+            best: dict[str, int] = {}
+            for c in cost[:, i].argsort().tolist():  # closest first: a topology's first decode is its closest
+                best.setdefault(topology_signature(options[c][i]), c)
+            starts += [options[c][i] for c in list(best.values())[:topologies]]
+            owner += [i] * min(topologies, len(best))
+        owner = torch.tensor(owner)
+        fitted, distance = polish_values(model, starts, mu[owner], sd[owner], steps)
+        for i in range(len(mu)):
+            mine = torch.nonzero(owner == i).flatten()
+            j = int(mine[distance[mine].argmin()])
+            consistent.append(options[int(cost[:, i].argmin())][i])
+            out.append(fitted[j] if distance[j] <= model.cfg.latent_dim else consistent[-1])
+    return out, consistent
 
 
 def polish_values(model: CircuitVAE, circuits: list, mu: torch.Tensor, sd: torch.Tensor, steps: int = 100,

@@ -104,7 +104,19 @@ def test_values_at_spec_frequency_round_trip_absolute_values():
     assert plain.value_shift(spec) == 0.0
 
 
-def test_one_candidate_is_the_greedy_decode_and_more_rebuild_at_least_as_many_topologies():
+@pytest.fixture(scope="module")
+def made_records():
+    """160 seen-topology circuits drawn with notebook 01's defaults (the production model's own families and
+    ranges), made here: CI has no dataset file yet when the unit tests run."""
+    cfg = dataset.DatasetConfig()
+    reserved = dataset.reserved_topologies(cfg)
+    drawn = (dataset.make_record(i, cfg, reserved) for i in range(200))
+    recs = [r for r in drawn if r is not None and not r["heldout_topology"]][:160]
+    assert len(recs) == 160
+    return recs
+
+
+def test_one_candidate_is_the_greedy_decode_and_more_rebuild_at_least_as_many_topologies(made_records):
     """decode_means (one candidate) is the decoder's greedy decode of the posterior mean; with 24 candidates
     decode_consistent keeps, per circuit, the decode that re-encodes closest to the posterior, which must
     rebuild at least as many of their topologies exactly."""
@@ -116,11 +128,7 @@ def test_one_candidate_is_the_greedy_decode_and_more_rebuild_at_least_as_many_to
     from circuitlib.train import decode_consistent, decode_means, graphs_of
 
     model, _ = load_model(PRODUCTION)
-    cfg = dataset.DatasetConfig()  # notebook 01's defaults: the production model's own families and ranges
-    reserved = dataset.reserved_topologies(cfg)
-    drawn = (dataset.make_record(i, cfg, reserved) for i in range(200))  # made here: CI has no dataset file yet
-    recs = [r for r in drawn if r is not None and not r["heldout_topology"]][:160]
-    assert len(recs) == 160
+    recs = made_records
     data = graphs_of(recs, model.cfg.conditional)
     greedy = decode_means(model, data)
     batch = Batch.from_data_list(data)
@@ -171,7 +179,7 @@ def test_a_gpu_run_retraces_the_cpu_run(records, tmp_path):
         assert a["val"]["total"] == pytest.approx(b["val"]["total"], rel=1e-3)
 
 
-def test_polishing_recovers_perturbed_values_and_never_changes_a_topology():
+def test_polishing_recovers_perturbed_values_and_never_changes_a_topology(made_records):
     """Round trip: encode real circuits, spoil every value by up to 0.3 decade, and fit the values back to the
     posterior by re-encoding (train.polish_values). The values must come back, and the topology must not move.
     A circuit whose topology cannot reach the posterior (a wrong one) keeps its values as they were."""
@@ -183,10 +191,7 @@ def test_polishing_recovers_perturbed_values_and_never_changes_a_topology():
     from circuitlib.train import graphs_of, polish_values
 
     model, _ = load_model(PRODUCTION)
-    cfg = dataset.DatasetConfig()
-    reserved = dataset.reserved_topologies(cfg)
-    drawn = (dataset.make_record(i, cfg, reserved) for i in range(80))
-    recs = [r for r in drawn if r is not None and not r["heldout_topology"]][:48]
+    recs = made_records[:48]
     truth = [dataset.circuit_from_record(r) for r in recs]
     with torch.no_grad():
         mu, logvar = model.encode(Batch.from_data_list(graphs_of(recs, model.cfg.conditional)))
@@ -207,3 +212,30 @@ def test_polishing_recovers_perturbed_values_and_never_changes_a_topology():
     assert topology_signature(truth[0]) != topology_signature(truth[1])  # circuit 1's topology is wrong for 0
     kept, distance = polish_values(model, truth[1:2], mu[:1], torch.exp(0.5 * logvar[:1]), steps=100)
     assert distance[0] > model.cfg.latent_dim and kept[0].edges == truth[1].edges
+
+
+def test_fitted_decodes_are_the_consistent_ones_or_fits_inside_the_posterior(made_records):
+    """decode_fitted returns decode_consistent's choices from the same candidates, and in their place either a fit
+    that re-encodes inside the posterior or, failing that, the consistent choice itself. Where both rebuild the
+    original's topology, the fitted values are far closer to the original's."""
+    from torch_geometric.data import Batch
+
+    from circuitlib import graphs
+    from circuitlib.circuit import topology_signature
+    from circuitlib.generate import PRODUCTION
+    from circuitlib.train import decode_consistent, decode_fitted, graphs_of
+
+    model, _ = load_model(PRODUCTION)
+    data = graphs_of(made_records, model.cfg.conditional)
+    fitted, consistent = decode_fitted(model, data, candidates=8, seed=4)
+    assert [c.edges for c in consistent] == [c.edges for c in decode_consistent(model, data, 8, seed=4)]
+    with torch.no_grad():
+        mu, logvar = model.encode(Batch.from_data_list(data))
+        again = model.encode(Batch.from_data_list([graphs.to_data(c) for c in fitted]))[0]
+    distance = (((again - mu) / torch.exp(0.5 * logvar)) ** 2).sum(dim=1)
+    assert all(d <= model.cfg.latent_dim or f is c for d, f, c in zip(distance, fitted, consistent))
+    both = [(dataset.circuit_from_record(r), f, c) for r, f, c in zip(made_records, fitted, consistent)
+            if topology_signature(f) == topology_signature(c) == r["topology"]]
+    assert len(both) > 100
+    err = lambda k: np.median(np.concatenate([graphs.values_log10_error(b[0], b[k]) for b in both]))  # noqa: E731
+    assert err(1) < err(2) / 5
