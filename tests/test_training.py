@@ -226,7 +226,8 @@ def test_fitted_decodes_are_the_consistent_ones_or_fits_inside_the_posterior(mad
     from circuitlib.train import decode_consistent, decode_fitted, graphs_of
 
     model, _ = load_model(PRODUCTION)
-    data = graphs_of(made_records, model.cfg.conditional)
+    recs = made_records[:64]
+    data = graphs_of(recs, model.cfg.conditional)
     fitted, consistent = decode_fitted(model, data, candidates=8, seed=4)
     assert [c.edges for c in consistent] == [c.edges for c in decode_consistent(model, data, 8, seed=4)]
     with torch.no_grad():
@@ -234,8 +235,8 @@ def test_fitted_decodes_are_the_consistent_ones_or_fits_inside_the_posterior(mad
         again = model.encode(Batch.from_data_list([graphs.to_data(c) for c in fitted]))[0]
     distance = (((again - mu) / torch.exp(0.5 * logvar)) ** 2).sum(dim=1)
     assert all(d <= model.cfg.latent_dim or f is c for d, f, c in zip(distance, fitted, consistent))
-    both = [(dataset.circuit_from_record(r), f, c) for r, f, c in zip(made_records, fitted, consistent)
+    both = [(dataset.circuit_from_record(r), f, c) for r, f, c in zip(recs, fitted, consistent)
             if topology_signature(f) == topology_signature(c) == r["topology"]]
-    assert len(both) > 100
+    assert len(both) > 40
     err = lambda k: np.median(np.concatenate([graphs.values_log10_error(b[0], b[k]) for b in both]))  # noqa: E731
     assert err(1) < err(2) / 5
