@@ -49,8 +49,11 @@ def identification(ckpt: Path, dataset_dir: Path) -> dict:
             "dataset_sha256": meta.get("dataset_sha256"), "dataset_matches": meta.get("dataset_sha256") == current}
 
 
-def metric_differences(stored: dict, recomputed: dict, rel: float = 1e-9) -> list[str]:
-    """Metrics that differ between meta.json and a recomputation (each is a finding)."""
+def metric_differences(stored: dict, recomputed: dict, rel: float = 1e-4) -> list[str]:
+    """Metrics that differ between meta.json and a recomputation by more than `rel` (each is a finding).
+    The model runs in float32 and its matrix products may round differently from one run to the next (the BLAS
+    picks kernels by memory alignment), so a recomputation agrees to about 1e-5, not to the last bit; other
+    weights or other data move a metric by far more."""
     out = []
     for key in sorted(set(stored) | set(recomputed)):
         a, b = stored.get(key), recomputed.get(key)

@@ -21,3 +21,14 @@ def test_coverage_run_reports_a_failing_test(tmp_path):
     tests = _tests(tmp_path / "bad", "    assert Edge(r_ohm=1.0).edge_class == 'C'\n")
     status, summary = audit.run_coverage(tmp_path / "cov.json", tests, workers=0)
     assert status == 1 and "1 failed" in summary
+
+
+def test_metric_differences_ignore_float32_rounding_and_report_real_changes():
+    stored = {"median_rel_f_err": 0.05689020307551946, "topology_exact": 0.9, "q": None, "gone": 1.0,
+              "unbounded": float("inf")}
+    rounding = {**stored, "median_rel_f_err": 0.05689083598325269}  # seen between two runs of the same weights
+    assert audit.metric_differences(stored, rounding) == []
+    changed = {**stored, "topology_exact": 0.89, "unbounded": 3.0}
+    changed.pop("gone")
+    found = audit.metric_differences(stored, changed)
+    assert [f.split(":")[0] for f in found] == ["gone", "topology_exact", "unbounded"]
