@@ -267,7 +267,7 @@ def decode_consistent(model: CircuitVAE, data: list, candidates: int = 24, seed:
 
 
 @torch.no_grad()
-def decode_fitted(model: CircuitVAE, data: list, candidates: int = 24, seed: int = 0, topologies: int = 4,
+def decode_fitted(model: CircuitVAE, data: list, candidates: int = 24, seed: int = 0, topologies: int = 2,
                   steps: int = 100) -> tuple[list, list]:
     """decode_consistent with the values fitted before the choice. The candidates are grouped by topology; the
     closest decode of each of the `topologies` closest topologies has its values fitted to the posterior

@@ -1,26 +1,18 @@
-"""The audit's coverage run reports pytest's verdict and the lines each module's tests reach."""
+"""The audit's coverage run reports pytest's verdict and the lines the tests reach; metric recomputations are
+compared to float32 rounding."""
 
 from circuitlib import audit
 
-
-def _tests(folder, body: str):
-    folder.mkdir()
-    (folder / "test_one.py").write_text("from circuitlib.circuit import Edge\n\n\ndef test_edge():\n" + body)
-    return folder
+BODY = "from circuitlib.circuit import Edge\n\n\ndef test_edge():\n    assert Edge(r_ohm=1.0).edge_class == 'R'\n\n\n"
 
 
-def test_coverage_run_writes_a_report_and_passes_on_passing_tests(tmp_path):
-    tests = _tests(tmp_path / "ok", "    assert Edge(r_ohm=1.0).edge_class == 'R'\n")
-    status, summary = audit.run_coverage(tmp_path / "cov.json", tests, workers=0)
-    assert status == 0 and "1 passed" in summary
+def test_coverage_run_writes_its_report_and_reports_a_failing_test(tmp_path):
+    (tmp_path / "t").mkdir()
+    (tmp_path / "t" / "test_one.py").write_text(BODY + "def test_wrong():\n    assert Edge(c_f=1.0).edge_class == 'R'\n")
+    status, summary = audit.run_coverage(tmp_path / "cov.json", tmp_path / "t", workers=0)
+    assert status == 1 and "1 failed, 1 passed" in summary
     rows = {r["module"]: r for r in audit.coverage_by_module(tmp_path / "cov.json")}
-    assert rows["circuit.py"]["covered"] > 0 and rows["circuit.py"]["covered"] <= rows["circuit.py"]["statements"]
-
-
-def test_coverage_run_reports_a_failing_test(tmp_path):
-    tests = _tests(tmp_path / "bad", "    assert Edge(r_ohm=1.0).edge_class == 'C'\n")
-    status, summary = audit.run_coverage(tmp_path / "cov.json", tests, workers=0)
-    assert status == 1 and "1 failed" in summary
+    assert 0 < rows["circuit.py"]["covered"] < rows["circuit.py"]["statements"]
 
 
 def test_metric_differences_ignore_float32_rounding_and_report_real_changes():
