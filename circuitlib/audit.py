@@ -100,12 +100,14 @@ def coverage_by_module(coverage_json: Path) -> list[dict]:
 def run_coverage(coverage_json: Path, tests: Path = ROOT / "tests", workers: int = 2) -> tuple[int, str]:
     """Run the unit tests in `tests` under coverage of circuitlib (pytest-cov), on `workers` processes
     (pytest-xdist, one test file per worker at a time; 0 runs them in this process's pytest), and write the
-    JSON report to `coverage_json`. Returns pytest's exit status and its closing summary line."""
+    JSON report to `coverage_json`. Returns pytest's exit status and its summary: a line per failed test, then
+    the closing line."""
     coverage_json = Path(coverage_json).resolve()
     coverage_json.parent.mkdir(parents=True, exist_ok=True)
     spread = ["-n", str(workers), "--dist", "loadfile"] if workers else []
-    cmd = ["-m", "pytest", "-q", "-p", "no:cacheprovider", *spread, "--cov=circuitlib",
+    cmd = ["-m", "pytest", "-q", "-rf", "-p", "no:cacheprovider", *spread, "--cov=circuitlib",
            f"--cov-report=json:{coverage_json}", str(Path(tests).resolve())]
     run = subprocess.run([sys.executable, *cmd], cwd=ROOT, capture_output=True, text=True, check=False)
     lines = [line for line in run.stdout.splitlines() if line.strip()]
-    return run.returncode, lines[-1] if lines else run.stderr.strip()[-200:]
+    failed = [line for line in lines if line.startswith("FAILED ")]
+    return run.returncode, "\n".join(failed + lines[-1:]) if lines else run.stderr.strip()[-200:]

@@ -10,7 +10,7 @@ def test_coverage_run_writes_its_report_and_reports_a_failing_test(tmp_path):
     (tmp_path / "t").mkdir()
     (tmp_path / "t" / "test_one.py").write_text(BODY + "def test_wrong():\n    assert Edge(c_f=1.0).edge_class == 'R'\n")
     status, summary = audit.run_coverage(tmp_path / "cov.json", tmp_path / "t", workers=0)
-    assert status == 1 and "1 failed, 1 passed" in summary
+    assert status == 1 and "1 failed, 1 passed" in summary and "test_one.py::test_wrong" in summary
     rows = {r["module"]: r for r in audit.coverage_by_module(tmp_path / "cov.json")}
     assert 0 < rows["circuit.py"]["covered"] < rows["circuit.py"]["statements"]
 
