@@ -105,7 +105,7 @@ def run_coverage(coverage_json: Path, tests: Path = ROOT / "tests", workers: int
     coverage_json = Path(coverage_json).resolve()
     coverage_json.parent.mkdir(parents=True, exist_ok=True)
     spread = ["-n", str(workers), "--dist", "loadfile"] if workers else []
-    cmd = ["-m", "pytest", "-q", "-rf", "-p", "no:cacheprovider", *spread, "--cov=circuitlib",
+    cmd = ["-m", "pytest", "-q", "-rf", "--color=no", "-p", "no:cacheprovider", *spread, "--cov=circuitlib",
            f"--cov-report=json:{coverage_json}", str(Path(tests).resolve())]
     run = subprocess.run([sys.executable, *cmd], cwd=ROOT, capture_output=True, text=True, check=False)
     lines = [line for line in run.stdout.splitlines() if line.strip()]
