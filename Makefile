@@ -56,7 +56,7 @@ html: setup
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going --quiet
 
 bookcheck: setup
-	$(BIN)/python -m circuitlib.bookcheck _build/html --screenshots _build/screenshots
+	$(BIN)/python -m circuitlib.report.bookcheck _build/html --screenshots _build/screenshots
 
 book: notebooks html bookcheck
 	@echo "book: _build/html/index.html"

@@ -9,8 +9,8 @@ import sys
 
 import numpy as np
 
-from circuitlib.errors import CircuitlibError
-from circuitlib.netlist import AcSweep, read_netlist_file
+from circuitlib.core.errors import CircuitlibError
+from circuitlib.core.netlist import AcSweep, read_netlist_file
 
 EXIT_BAD_INPUT = 2
 
@@ -18,15 +18,6 @@ EXIT_BAD_INPUT = 2
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, not usage + message
         raise CircuitlibError(f"{self.prog}: {message}")
-
-
-def sweep_frequencies(sweep: AcSweep) -> np.ndarray:
-    """The frequencies (Hz) of an `.ac` sweep, as ngspice lays them out."""
-    if sweep.variation == "lin":
-        return np.linspace(sweep.fstart_hz, sweep.fstop_hz, sweep.points)
-    base = 10.0 if sweep.variation == "dec" else 2.0
-    n = int(math.floor(sweep.points * math.log(sweep.fstop_hz / sweep.fstart_hz, base) + 1e-9)) + 1
-    return sweep.fstart_hz * base ** (np.arange(n) / sweep.points)
 
 
 def _sweep(args: argparse.Namespace, from_file: AcSweep | None) -> AcSweep:
@@ -46,7 +37,7 @@ def _fmt(value) -> str:
 
 
 def cmd_measure(args: argparse.Namespace) -> int:
-    from circuitlib.measure import measure
+    from circuitlib.analysis.measure import measure
 
     parsed = read_netlist_file(args.file, args.out)
     m = measure(parsed.circuit)
@@ -66,14 +57,14 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     parsed = read_netlist_file(args.file, args.out)
     sweep = _sweep(args, parsed.ac)
     if args.engine == "ngspice":
-        from circuitlib.spice import simulate
+        from circuitlib.sim.spice import simulate
 
         result = simulate(parsed.circuit, sweep)
         f_hz, h = result.f_hz, result.h
     else:
-        from circuitlib.mna import pencil, response_hz
+        from circuitlib.sim.mna import pencil, response_hz
 
-        f_hz = sweep_frequencies(sweep)
+        f_hz = sweep.frequencies_hz()
         h = response_hz(pencil(parsed.circuit), f_hz)
     if args.json:
         print(json.dumps({"engine": args.engine, "f_hz": f_hz.tolist(), "re": h.real.tolist(), "im": h.imag.tolist()}))
@@ -86,7 +77,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from circuitlib.generate import design
+    from circuitlib.design.generate import design
 
     designs = design(args.response, args.f, args.q, n=args.n, method=args.method, eseries=args.eseries,
                      seed=args.seed)
@@ -104,8 +95,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from circuitlib.bench import run
-    from circuitlib.generate import DATASET
+    from circuitlib.design.generate import DATASET
+    from circuitlib.report.bench import run
 
     out = run(args.quick, Path(args.dataset) if args.dataset else DATASET, args.seed)
     if args.json:
@@ -124,10 +115,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from circuitlib.config import parse_config
-    from circuitlib.dataset import load_records, verify_manifest
-    from circuitlib.generate import DATASET
-    from circuitlib.train import TrainConfig, resolve_device, run_distributed
+    from circuitlib.core.config import parse_config
+    from circuitlib.design.generate import DATASET
+    from circuitlib.learn.dataset import load_records, verify_manifest
+    from circuitlib.learn.distributed import run_distributed
+    from circuitlib.learn.training import TrainConfig, resolve_device
 
     resolve_device(args.device)  # a missing GPU is reported before anything is loaded
     try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from circuitlib.circuit import Circuit, Edge
+from circuitlib.core.circuit import Circuit, Edge
 
 TWO_PI = 2 * math.pi
 

@@ -1,13 +1,13 @@
 """Notebook 03's metrics on cases with known answers (the training runs themselves are in the notebook)."""
 
+import circuits as tc
 import numpy as np
 import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from circuitlib import ablation
-from circuitlib.circuit import Circuit, Edge, topology_signature
-import circuits as tc
+from circuitlib.core.circuit import Circuit, Edge, topology_signature
+from circuitlib.learn import ablation
 
 
 def test_active_units_counts_varying_dimensions():
@@ -56,8 +56,8 @@ def test_config_rejects_bad_parameters(bad):
 def test_validity_constrained_sampling_only_redraws_invalid_circuits():
     import torch
 
-    from circuitlib.circuit import problems
-    from circuitlib.models import CircuitVAE, ModelConfig
+    from circuitlib.analysis.validity import problems
+    from circuitlib.learn.models import CircuitVAE, ModelConfig
 
     torch.manual_seed(0)
     model = CircuitVAE(ModelConfig(latent_groups=(2, 2, 4), dim=16, encoder_layers=1, decoder_layers=1, heads=2)).eval()

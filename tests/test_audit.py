@@ -1,9 +1,9 @@
 """The audit's coverage run reports pytest's verdict and the lines the tests reach; metric recomputations are
 compared to float32 rounding."""
 
-from circuitlib import audit
+from circuitlib.report import audit
 
-BODY = "from circuitlib.circuit import Edge\n\n\ndef test_edge():\n    assert Edge(r_ohm=1.0).edge_class == 'R'\n\n\n"
+BODY = "from circuitlib.core.circuit import Edge\n\n\ndef test_edge():\n    assert Edge(r_ohm=1.0).edge_class == 'R'\n\n\n"
 
 
 def test_coverage_run_writes_its_report_and_reports_a_failing_test(tmp_path):
@@ -12,7 +12,7 @@ def test_coverage_run_writes_its_report_and_reports_a_failing_test(tmp_path):
     status, summary = audit.run_coverage(tmp_path / "cov.json", tmp_path / "t", workers=0)
     assert status == 1 and "1 failed, 1 passed" in summary and "test_one.py::test_wrong" in summary
     rows = {r["module"]: r for r in audit.coverage_by_module(tmp_path / "cov.json")}
-    assert 0 < rows["circuit.py"]["covered"] < rows["circuit.py"]["statements"]
+    assert 0 < rows["core/circuit.py"]["covered"] < rows["core/circuit.py"]["statements"]
 
 
 def test_metric_differences_ignore_float32_rounding_and_report_real_changes():

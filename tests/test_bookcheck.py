@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from circuitlib import bookcheck
+from circuitlib.report import bookcheck
 
 pytestmark = pytest.mark.skipif(not (Path("/usr/bin/chromium").exists() and Path("/usr/bin/chromedriver").exists()),
                                 reason="chromium and chromium-driver are installed by `make setup`")

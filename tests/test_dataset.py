@@ -6,10 +6,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from circuitlib import dataset, families as fam
-from circuitlib.errors import CircuitlibError
-from circuitlib.measure import measure
-from circuitlib.netlist import parse_netlist
+from circuitlib.analysis.measure import measure
+from circuitlib.core.errors import CircuitlibError
+from circuitlib.core.netlist import parse_netlist
+from circuitlib.learn import dataset
+from circuitlib.synthesis import families as fam
 
 
 class _Serial(ThreadPoolExecutor):
@@ -58,7 +59,7 @@ def test_same_seed_gives_byte_identical_records_whatever_the_workers(small, tmp_
 
 
 def test_isomorphic_circuits_share_a_topology_signature():
-    from circuitlib.circuit import Circuit, Edge, topology_signature
+    from circuitlib.core.circuit import Circuit, Edge, topology_signature
 
     a = Circuit(2, {(1, 3): Edge(r_ohm=1.0), (3, 4): Edge(c_f=1e-9), (4, 2): Edge(l_h=1e-3), (0, 2): Edge(r_ohm=5.0)})
     b = Circuit(2, {(1, 4): Edge(r_ohm=9.0), (4, 3): Edge(c_f=2e-9), (3, 2): Edge(l_h=1e-2), (0, 2): Edge(r_ohm=1.0)})
@@ -86,7 +87,7 @@ def test_ladders_realize_their_polynomial(kind, order):
     import numpy as np
     import scipy.signal
 
-    from circuitlib.mna import poles_zeros
+    from circuitlib.sim.mna import poles_zeros
 
     den = {"butterworth": scipy.signal.butter(order, 1.0, analog=True),
            "chebyshev": scipy.signal.cheby1(order, 0.5, 1.0, analog=True),

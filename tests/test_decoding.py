@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from circuitlib import dataset
-from circuitlib.train import load_model
+from circuitlib.learn import dataset
+from circuitlib.learn.loading import load_model
 
 
 @pytest.fixture(scope="module")
@@ -27,10 +27,11 @@ def test_one_candidate_is_the_greedy_decode_and_more_rebuild_at_least_as_many_to
     rebuild at least as many of their topologies exactly."""
     from torch_geometric.data import Batch
 
-    from circuitlib import graphs
-    from circuitlib.circuit import topology_signature
-    from circuitlib.generate import PRODUCTION
-    from circuitlib.train import decode_consistent, decode_means, graphs_of
+    from circuitlib.core.circuit import topology_signature
+    from circuitlib.design.generate import PRODUCTION
+    from circuitlib.learn import graphs
+    from circuitlib.learn.decoding import decode_consistent, decode_means
+    from circuitlib.learn.training import graphs_of
 
     model, _ = load_model(PRODUCTION)
     recs = made_records
@@ -46,14 +47,15 @@ def test_one_candidate_is_the_greedy_decode_and_more_rebuild_at_least_as_many_to
 
 def test_polishing_recovers_perturbed_values_and_never_changes_a_topology(made_records):
     """Round trip: encode real circuits, spoil every value by up to 0.3 decade, and fit the values back to the
-    posterior by re-encoding (train.polish_values). The values must come back, and the topology must not move.
+    posterior by re-encoding (decoding.polish_values). The values must come back, and the topology must not move.
     A circuit whose topology cannot reach the posterior (a wrong one) keeps its values as they were."""
     from torch_geometric.data import Batch
 
-    from circuitlib import graphs
-    from circuitlib.circuit import Circuit, topology_signature
-    from circuitlib.generate import PRODUCTION
-    from circuitlib.train import graphs_of, polish_values
+    from circuitlib.core.circuit import Circuit, topology_signature
+    from circuitlib.design.generate import PRODUCTION
+    from circuitlib.learn import graphs
+    from circuitlib.learn.decoding import polish_values
+    from circuitlib.learn.training import graphs_of
 
     model, _ = load_model(PRODUCTION)
     recs = made_records[:48]
@@ -85,10 +87,11 @@ def test_fitted_decodes_are_the_consistent_ones_or_fits_inside_the_posterior(mad
     original's topology, the fitted values are far closer to the original's."""
     from torch_geometric.data import Batch
 
-    from circuitlib import graphs
-    from circuitlib.circuit import topology_signature
-    from circuitlib.generate import PRODUCTION
-    from circuitlib.train import decode_consistent, decode_fitted, graphs_of
+    from circuitlib.core.circuit import topology_signature
+    from circuitlib.design.generate import PRODUCTION
+    from circuitlib.learn import graphs
+    from circuitlib.learn.decoding import decode_consistent, decode_fitted
+    from circuitlib.learn.training import graphs_of
 
     model, _ = load_model(PRODUCTION)
     recs = made_records[:64]

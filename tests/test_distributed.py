@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from circuitlib import dataset
+from circuitlib.learn import dataset
 
 ARGS = ["--epochs", "3", "--latent", "2,2,4", "--dim", "16", "--threads", "1", "--batch-size", "32", "--seed", "4"]
 

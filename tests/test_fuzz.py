@@ -8,16 +8,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from circuitlib.circuit import Circuit, Edge
-from circuitlib.config import parse_config
-from circuitlib.dataset import config_from
-from circuitlib.errors import CircuitlibError, NetlistError, SimulationError, SpecificationError
-from circuitlib.ablation import AblationConfig
-from circuitlib.generate import METHODS, GridConfig, design
-from circuitlib.pole_zero import StudyConfig
-from circuitlib.measure import measure
-from circuitlib.netlist import MAX_BYTES, parse_netlist
-from circuitlib.train import TrainConfig
+from circuitlib.analysis.measure import measure
+from circuitlib.core.circuit import Circuit, Edge
+from circuitlib.core.config import parse_config
+from circuitlib.core.errors import CircuitlibError, NetlistError, SimulationError, SpecificationError
+from circuitlib.core.netlist import MAX_BYTES, parse_netlist
+from circuitlib.design.generate import METHODS, GridConfig, design
+from circuitlib.learn.ablation import AblationConfig
+from circuitlib.learn.dataset import config_from
+from circuitlib.learn.pole_zero import StudyConfig
+from circuitlib.learn.training import TrainConfig
 
 LONG = os.environ.get("CIRCUITLIB_LONG") == "1"
 # The default run is derandomized, so CI sees the same examples every time; the long run explores.
@@ -76,7 +76,7 @@ def test_random_circuits_measure_and_simulate(circuit):
     m = measure(circuit)
     assert m.valid == (not m.problems)
     if m.valid:
-        from circuitlib.dataset import ngspice_rel_err
+        from circuitlib.sim.spice import ngspice_rel_err
 
         try:  # values anywhere in the practical ranges (12 decades apart): a sanity bound, not the 1e-6 of the dataset
             assert ngspice_rel_err(circuit) <= 1e-4

@@ -2,16 +2,16 @@
 
 import math
 
+import circuits as tc
 import numpy as np
 import pytest
 import torch
 
-import circuits as tc
-from circuitlib import graphs
-from circuitlib.circuit import topology_signature
-from circuitlib.errors import SpecificationError
-from circuitlib.generate import Designer, _PosteriorIndex
-from circuitlib.spec import Specification
+from circuitlib.analysis.spec import Specification
+from circuitlib.core.circuit import topology_signature
+from circuitlib.core.errors import SpecificationError
+from circuitlib.design.generate import Designer, _PosteriorIndex
+from circuitlib.learn import graphs
 
 
 class FixedSamples(Designer):

@@ -11,14 +11,12 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
-from circuitlib import checkpoint, dataset
+from circuitlib.learn import checkpoint, dataset
 
 SCRIPT = """
 import sys
 from pathlib import Path
-from circuitlib import dataset
+from circuitlib.learn import dataset
 cfg = dataset.DatasetConfig(n_circuits=int(sys.argv[2]), seed=11, workers=1)
 dataset.build_dataset(cfg, Path(sys.argv[1]), progress=False)
 """
@@ -47,9 +45,9 @@ def test_killed_training_resumes_to_completion(tmp_path):
     assert _run(recs_dir, 60).wait(timeout=300) == 0
     code = f"""
 from pathlib import Path
-from circuitlib import dataset
-from circuitlib.models import ModelConfig
-from circuitlib.train import TrainConfig, train
+from circuitlib.learn import dataset
+from circuitlib.learn.models import ModelConfig
+from circuitlib.learn.training import TrainConfig, train
 m = dataset.verify_manifest(Path({str(recs_dir)!r}))
 recs = dataset.load_records(Path({str(recs_dir)!r}) / m["records"])
 cfg = TrainConfig(model=ModelConfig(dim=16, encoder_layers=1, decoder_layers=1, heads=2), epochs=400, batch_size=16, threads=1)

@@ -2,11 +2,11 @@
 
 import math
 
+import circuits as tc
 import pytest
 
-import circuits as tc
-from circuitlib.circuit import Circuit, Edge
-from circuitlib.measure import measure
+from circuitlib.analysis.measure import measure
+from circuitlib.core.circuit import Circuit, Edge
 
 REL = 1e-3  # DESIGN.md: figures accurate to 0.1% up to Q = 100
 

@@ -4,9 +4,9 @@ import mpmath
 import numpy as np
 import pytest
 
-from circuitlib.mna import pencil, response_hz
-from circuitlib.netlist import parse_netlist
-from circuitlib.sweep import sweep_hz
+from circuitlib.core.netlist import parse_netlist
+from circuitlib.sim.mna import pencil, response_hz
+from circuitlib.sim.sweep import sweep_hz
 
 # Drawn at random by notebook 01 (circuit c0018875 of the 100,000 run): at 1 Hz the 6 uH and 61 uH inductors
 # short their nodes while the 7 uF and 0.33 nF capacitors are open, so the nodal matrix spans ~12 decades.

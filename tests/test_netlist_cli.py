@@ -4,11 +4,11 @@ import json
 import subprocess
 import sys
 
+import circuits as tc
 import pytest
 
-import circuits as tc
-from circuitlib.errors import NetlistError
-from circuitlib.netlist import parse_netlist, parse_value, to_netlist
+from circuitlib.core.errors import NetlistError
+from circuitlib.core.netlist import parse_netlist, parse_value, to_netlist
 
 GOOD = "V1 in 0 DC 0 AC 1\nR1 in out 1k\nC1 out 0 159.15494309189535n\n.ac dec 10 1 1e6\n.end\n"
 

@@ -3,11 +3,11 @@ on a synthetic task whose answer is known."""
 
 import math
 
+import circuits as tc
 import numpy as np
 import pytest
 
-from circuitlib import pole_zero as pz
-import circuits as tc
+from circuitlib.learn import pole_zero as pz
 
 
 def roots(poles, zeros) -> pz.Roots:

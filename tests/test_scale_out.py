@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from circuitlib import dataset
+from circuitlib.learn import dataset
 
 CFG = dataset.DatasetConfig(n_circuits=60, seed=11, workers=2)
 
@@ -58,7 +58,7 @@ def test_a_dead_worker_is_replaced_and_the_run_continues(tmp_path, reference):
 
 
 def test_a_worker_that_always_dies_ends_the_run_with_one_clear_error(tmp_path):
-    from circuitlib.errors import CircuitlibError
+    from circuitlib.core.errors import CircuitlibError
 
     def make():
         (tmp_path / "crash").write_text("x")  # every new pool crashes again

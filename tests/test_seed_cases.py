@@ -1,14 +1,13 @@
 """The seed's 18 netlists re-measured under DESIGN.md's definitions."""
 
 import json
-import pathlib
 
 import pytest
 
-from circuitlib.measure import measure
-from circuitlib.netlist import parse_netlist
-from circuitlib.spec import any_figures
-from circuitlib.seed import SEED_CASES
+from circuitlib.analysis.measure import measure
+from circuitlib.analysis.spec import any_figures
+from circuitlib.core.netlist import parse_netlist
+from circuitlib.report.seed_cases import SEED_CASES
 
 PATH = SEED_CASES
 
@@ -49,7 +48,7 @@ def test_example_11_is_two_real_poles(cases):
 
 
 def test_category_members_reproduce_the_seed_averages():
-    from circuitlib.seed import CATEGORY_MEMBERS, load_cases, load_categories
+    from circuitlib.report.seed_cases import CATEGORY_MEMBERS, load_cases, load_categories
 
     cases = {c.example: c for c in load_cases()}
     for name, published in load_categories().items():

@@ -1,14 +1,13 @@
 """The nodal solver agrees with ngspice to 1e-6 relative wherever |H| > 1e-9, on every test circuit and seed netlist."""
 
+import circuits as tc
 import numpy as np
 import pytest
 
-import circuits as tc
-from circuitlib.mna import batch_response_hz, pencil, response_hz
-from circuitlib.netlist import AcSweep
-from circuitlib.spice import simulate
-
-from circuitlib.seed import load_cases
+from circuitlib.core.netlist import AcSweep
+from circuitlib.report.seed_cases import load_cases
+from circuitlib.sim.mna import batch_response_hz, pencil, response_hz
+from circuitlib.sim.spice import simulate
 
 SEED_SWEEP = AcSweep("dec", 200, 1.0, 1e6)
 

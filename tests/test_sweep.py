@@ -2,13 +2,13 @@
 
 import math
 
+import circuits as tc
 import numpy as np
 import pytest
 
-import circuits as tc
-from circuitlib import sweep
-from circuitlib.families import Target, ladder
-from circuitlib.mna import Pencil, _frequency_scale, pencil, response, response_hz
+from circuitlib.sim import sweep
+from circuitlib.sim.mna import Pencil, _frequency_scale, pencil, response, response_hz
+from circuitlib.synthesis.families import Target, ladder
 
 F_HZ = np.logspace(0, 6, 1201)  # the seed's sweep: 1 Hz to 1 MHz, 200 points per decade
 

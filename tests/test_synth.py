@@ -4,12 +4,12 @@ import math
 
 import pytest
 
-from circuitlib import synth
-from circuitlib.circuit import Circuit, Edge
-from circuitlib.errors import SpecificationError
-from circuitlib.generate import check_supported
-from circuitlib.measure import measure
-from circuitlib.spec import Specification, achieved, errors, meets
+from circuitlib.analysis.measure import measure
+from circuitlib.analysis.spec import Specification, achieved, errors, meets
+from circuitlib.core.circuit import Circuit, Edge
+from circuitlib.core.errors import SpecificationError
+from circuitlib.design.generate import check_supported
+from circuitlib.synthesis import values as synth
 
 SPECS = [Specification("lowpass", 1e3), Specification("lowpass", 20.0, 0.1), Specification("highpass", 5e4, 3.0),
          Specification("bandpass", 5e3, 20.0), Specification("bandpass", 4e5, 50.0), Specification("bandstop", 200.0, 5.0),

@@ -6,10 +6,11 @@ import pickle
 import pytest
 import torch
 
-from circuitlib import checkpoint, dataset
-from circuitlib.errors import CheckpointError, CircuitlibError
-from circuitlib.models import ModelConfig
-from circuitlib.train import TrainConfig, load_model, train
+from circuitlib.core.errors import CheckpointError, CircuitlibError
+from circuitlib.learn import checkpoint, dataset
+from circuitlib.learn.loading import load_model
+from circuitlib.learn.models import ModelConfig
+from circuitlib.learn.training import TrainConfig, train
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +26,7 @@ TINY = TrainConfig(model=ModelConfig(latent_groups=(2, 2, 4), dim=16, encoder_la
 
 
 def test_killed_and_resumed_run_matches_an_uninterrupted_one(records, tmp_path, monkeypatch):
-    import circuitlib.train as train_module
+    import circuitlib.learn.training as train_module
 
     recs, sha = records
     _, straight = train(TINY, recs, sha, tmp_path / "straight", progress=False)
@@ -91,8 +92,8 @@ def test_missing_checkpoint_is_a_clear_error(tmp_path):
 def test_values_at_spec_frequency_round_trip_absolute_values():
     """The decoder may predict L and C as reactances at the spec's frequency; what it returns stays absolute:
     the shift it adds to its inputs is the one it removes from its outputs."""
-    from circuitlib import graphs
-    from circuitlib.models.decoder import GraphGPTDecoder
+    from circuitlib.learn import graphs
+    from circuitlib.learn.models.decoder import GraphGPTDecoder
 
     dec = GraphGPTDecoder((2, 2, 4), dim=16, layers=1, heads=2, conditional=True, values_at_spec_frequency=True)
     spec = torch.stack([graphs.spec_vector("lowpass", 1e5, 0.7), graphs.spec_vector("lowpass", 1e2, 0.7)])
@@ -104,7 +105,7 @@ def test_values_at_spec_frequency_round_trip_absolute_values():
 
 
 def test_auto_device_is_the_gpu_when_torch_sees_one_and_cuda_without_one_is_refused(monkeypatch):
-    from circuitlib.train import resolve_device
+    from circuitlib.learn.training import resolve_device
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert resolve_device("auto") == torch.device("cpu")

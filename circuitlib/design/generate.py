@@ -1,0 +1,388 @@
+"""Specification-driven generation, four methods side by side (DESIGN.md section 4):
+
+- knn: the seed's method, the average latent of the k training circuits nearest to the specification,
+  decoded by the 8-D reproduction model;
+- conditional: the specification-conditioned decoder of the production model; its latents are drawn from the
+  aggregate posterior, training circuits of the specified class near the target Q (their frequency does not
+  matter: the decoder puts L and C at the specification's frequency);
+- refined: conditional candidates, their values then tuned exactly to the specification (synth.refine);
+- analytic: closed-form textbook designs.
+
+Every design returned is valid and verified in ngspice. A design that misses its specification is
+reported with its errors, never as met; a specification nothing can meet raises SpecificationError.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import torch
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from circuitlib.analysis.measure import Measurement, measure
+from circuitlib.analysis.spec import F_RANGE_HZ, Q_RANGE, Achieved, Specification, achieved, errors, meets
+from circuitlib.core.circuit import Circuit, topology_signature
+from circuitlib.core.errors import SpecificationError
+from circuitlib.core.netlist import to_netlist
+from circuitlib.core.paths import DATASET, PRODUCTION, REPRODUCTION
+from circuitlib.core.records import main_figures
+from circuitlib.learn import graphs
+from circuitlib.sim.spice import ngspice_rel_err
+from circuitlib.synthesis import values as synth
+
+METHODS = ("knn", "conditional", "refined", "analytic")
+
+
+@dataclass
+class Design:
+    """One generated circuit with what it achieves against its specification."""
+
+    spec: Specification
+    method: str
+    circuit: Circuit
+    measured: Measurement
+    got: Achieved
+    f_err: float | None
+    q_err: float | None
+    latency_ms: float
+    ngspice_max_rel_err: float | None = None
+    eseries: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def met(self, tol: float) -> bool:
+        return self.measured.valid and meets(self.spec, self.got, tol)
+
+    def to_json(self) -> dict:
+        return {"netlist": to_netlist(self.circuit), "input_node": "vin", "output_node": "vout",
+                "method": self.method, "topology": topology_signature(self.circuit),
+                "measured": self.measured.to_json(), "bom": synth.bom(self.circuit), "eseries": self.eseries,
+                "target": {"response": self.spec.response, "f_hz": self.spec.f_hz, "q": self.spec.q},
+                "achieved": {"f_hz": self.got.f_hz, "q": self.got.q}, "f_err": self.f_err, "q_err": self.q_err,
+                "ngspice_max_rel_err": self.ngspice_max_rel_err}
+
+
+def check_supported(spec: Specification) -> None:
+    """Refuse specifications outside what any method here can build."""
+    if not F_RANGE_HZ[0] <= spec.f_hz <= F_RANGE_HZ[1]:
+        raise SpecificationError(f"f = {spec.f_hz:g} Hz is outside the supported range "
+                                 f"{F_RANGE_HZ[0]:g} Hz to {F_RANGE_HZ[1]:g} Hz")
+    if spec.q is not None and not Q_RANGE[0] <= spec.q <= Q_RANGE[1]:
+        raise SpecificationError(f"q = {spec.q:g} is outside the supported range {Q_RANGE[0]:g} to {Q_RANGE[1]:g}")
+
+
+class Designer:
+    """Holds the models (loaded once, SHA256-verified) and designs circuits for specifications."""
+
+    def __init__(self, production: Path = PRODUCTION, reproduction: Path = REPRODUCTION, dataset: Path = DATASET,
+                 candidates: int = 16):
+        self.paths = (Path(production), Path(reproduction), Path(dataset))
+        self.candidates_per_round = candidates
+
+    @cached_property
+    def production(self):
+        from circuitlib.learn.loading import load_model
+
+        return load_model(self.paths[0])[0]
+
+    @cached_property
+    def reproduction(self):
+        from circuitlib.learn.loading import load_model
+
+        return load_model(self.paths[1])[0]
+
+    @cached_property
+    def train_records(self) -> list[dict]:
+        """The dataset's training split (SHA256-verified), which both latent tables are built from."""
+        from circuitlib.learn.dataset import load_records, verify_manifest
+
+        manifest = verify_manifest(self.paths[2])
+        return [r for r in load_records(self.paths[2] / manifest["records"]) if r["split"] == "train"]
+
+    @cached_property
+    def knn_index(self) -> tuple[np.ndarray, list[str], np.ndarray]:
+        """Training circuits' (log10 f, log10 q), responses and 8-D latent means (the seed's kNN table)."""
+        from circuitlib.learn.decoding import posterior_means
+
+        recs = [r for r in self.train_records if main_figures(r)[1] is not None]
+        keys = np.array([[math.log10(f), math.log10(q)] for f, q in map(main_figures, recs)])
+        return keys, [r["response"] for r in recs], posterior_means(self.reproduction, recs)
+
+    # ---------------------------------------------------------------- the four methods
+
+    def analytic(self, spec: Specification, n: int, seed: int) -> list[Circuit]:
+        return [synth.analytic(spec)]
+
+    def knn(self, spec: Specification, n: int, seed: int, k: int = 5) -> list[Circuit]:
+        keys, responses, latents = self.knn_index
+        q = spec.q if spec.q is not None else 0.707
+        dist = np.hypot(keys[:, 0] - math.log10(spec.f_hz), keys[:, 1] - math.log10(q))
+        if spec.response != "any":
+            dist = np.where(np.array(responses) == spec.response, dist, np.inf)
+        z = torch.as_tensor(latents[np.argsort(dist)[:k]].mean(axis=0, keepdims=True), dtype=torch.float32)
+        return [graphs.from_tensors(int(nn), c, v) for nn, c, v in zip(*self.reproduction.decoder.generate(z))]
+
+    @cached_property
+    def posterior_index(self) -> "_PosteriorIndex":
+        """Training circuits' responses, figures and production-model posterior means (conditional's sampler)."""
+        from circuitlib.learn.decoding import posterior_means
+
+        return _PosteriorIndex.of(self.train_records, posterior_means(self.production, self.train_records))
+
+    def candidates(self, spec: Specification, count: int, seed: int) -> list[Circuit]:
+        """`count` decodes of the production model conditioned on the specification. The latents are drawn from
+        the model's aggregate posterior: training circuits of the specified class, picked at random with weight
+        exp(-(log10 q - log10 q_target)^2 / 2 h^2), h = Q_BANDWIDTH_DECADES, without replacement. Their
+        frequency does not matter: the decoder predicts L and C at the specification's frequency."""
+        index = self.posterior_index
+        rows, specs = index.draw(spec, count, np.random.default_rng(seed))
+        z = torch.as_tensor(index.z[rows], dtype=torch.float32)
+        decoded = self.production.decoder.generate(z, torch.stack(specs))
+        return [graphs.from_tensors(int(nn), c, v) for nn, c, v in zip(*decoded)]
+
+    def conditional(self, spec: Specification, n: int, seed: int) -> list[Circuit]:
+        """n of the `candidates` that are valid and of the specified response class, values untouched; distinct
+        topologies first, in sampling order (candidates are measured only until n distinct ones are found)."""
+        distinct: dict[str, Circuit] = {}
+        repeats: list[Circuit] = []
+        for cand in self.candidates(spec, max(n, self.candidates_per_round), seed):
+            if len(distinct) == n:
+                break
+            if not _can_reach(cand, spec):
+                continue
+            sig = topology_signature(cand)
+            if sig in distinct:
+                repeats.append(cand)
+            else:
+                distinct[sig] = cand
+        if not distinct:
+            raise SpecificationError("no sampled candidate is a valid circuit of the specified response class")
+        return (list(distinct.values()) + repeats)[:n]
+
+    def refined(self, spec: Specification, n: int, seed: int, rounds: int = 4) -> list[Circuit]:
+        """Conditional candidates, tuned to the specification; up to `rounds` batches of candidates are drawn
+        (each round from its own seed) until n designs meet it."""
+        out: list[Circuit] = []
+        seen: set[str] = set()
+        for r in range(rounds):
+            self._refine_round(spec, n, seed + r * 7919, out, seen)
+            if len(out) >= n:
+                break
+        if not out:
+            raise SpecificationError("no conditional candidate could be refined to meet the specification")
+        return out
+
+    def _refine_round(self, spec: Specification, n: int, seed: int, out: list, seen: set) -> None:
+        """Refine this round's candidates, fewest parts first (the cheaper bill of materials, and the faster
+        refinement and E-series snapping), until n distinct topologies meet the specification."""
+        draws = self.candidates(spec, self.candidates_per_round, seed)
+        for cand in sorted(draws, key=lambda c: len(c.components())):
+            sig = topology_signature(cand)
+            if sig in seen or not _can_reach(cand, spec):
+                continue
+            try:
+                tuned = synth.refine(cand, spec)
+            except SpecificationError:
+                continue
+            if measure(tuned).valid and meets(spec, achieved(tuned, spec), 1e-3):
+                out.append(tuned)
+                seen.add(sig)
+            if len(out) >= n:
+                break
+
+
+Q_BANDWIDTH_DECADES = 0.05  # conditional's sampler: how far in log10 q a training circuit may be and still count
+
+
+@dataclass
+class _PosteriorIndex:
+    """Per training circuit: response, main f and q, the 'any' convention's f and q, posterior mean."""
+
+    response: np.ndarray
+    log_f: np.ndarray  # main figures (fc or f0), log10 Hz; nan where absent
+    log_q: np.ndarray
+    any_log_f: np.ndarray  # natural frequency and Q of the highest-Q pole pair
+    any_log_q: np.ndarray
+    z: np.ndarray
+
+    @classmethod
+    def of(cls, records: list[dict], z: np.ndarray) -> "_PosteriorIndex":
+        from circuitlib.analysis.measure import pole_q
+        from circuitlib.sim.mna import PoleZero
+
+        log = lambda v: math.log10(v) if v else math.nan  # noqa: E731
+        main = [main_figures(r) for r in records]
+        any_fig = []
+        for r in records:
+            poles = np.array([complex(re, im) for re, im in r["poles"]], dtype=complex)
+            q, f_hz, _ = pole_q(PoleZero(poles, np.zeros(0, complex), np.zeros(0, complex), False))
+            any_fig.append((f_hz if q else None, q))
+        return cls(np.array([r["response"] for r in records]), np.array([log(f) for f, _ in main]),
+                   np.array([log(q) for _, q in main]), np.array([log(f) for f, _ in any_fig]),
+                   np.array([log(q) for _, q in any_fig]), z)
+
+    def draw(self, spec: Specification, count: int, rng: np.random.Generator) -> tuple[np.ndarray, list]:
+        """Rows of `count` training circuits for `spec` and the specification each is decoded with: the target
+        itself, or under the 'any' convention the circuit's own, moved in frequency onto the target."""
+        if spec.response == "any":
+            log_q = self.any_log_q
+            ok = np.isfinite(log_q) & np.isfinite(self.any_log_f) & np.isfinite(self.log_f)
+        else:
+            log_q = self.log_q
+            ok = (self.response == spec.response) & np.isfinite(self.log_f)
+            ok &= np.isfinite(log_q) if spec.q is not None else True
+        if not ok.any():
+            raise SpecificationError(f"no training circuit is a {spec.response} with the figures it needs")
+        gap = np.abs(log_q - math.log10(spec.q)) if spec.q is not None else np.zeros(len(log_q))
+        score = np.where(ok, -0.5 * (gap / Q_BANDWIDTH_DECADES) ** 2, -np.inf) + rng.gumbel(size=len(gap))
+        rows = np.argsort(-score)[: min(count, int(ok.sum()))]
+        if spec.response != "any":
+            return rows, [graphs.spec_vector(spec.response, spec.f_hz, spec.q)] * len(rows)
+        shift = math.log10(spec.f_hz) - self.any_log_f[rows]  # move each circuit's pole pair onto the target
+        return rows, [graphs.spec_vector(str(self.response[i]), 10 ** (self.log_f[i] + d), 10 ** self.log_q[i]
+                                         if np.isfinite(self.log_q[i]) else None) for i, d in zip(rows, shift)]
+
+
+def _can_reach(circuit: Circuit, spec: Specification) -> bool:
+    """Scaling values cannot change a circuit's response class: skip candidates of the wrong class."""
+    m = measure(circuit)
+    if not m.valid:
+        return False
+    if spec.response == "any":
+        return m.q_pole is not None
+    return m.response == spec.response and (spec.q is None or spec.response not in ("lowpass", "highpass")
+                                            or m.q_pole is not None)
+
+
+def evaluate(spec: Specification, method: str, circuit: Circuit, t0: float, verify: bool = True,
+             eseries: str | None = None) -> Design:
+    """Measure (and verify in ngspice) one candidate against its specification."""
+    notes = []
+    if eseries:
+        circuit, _ = synth.snap(circuit, spec, eseries)
+    latency = (time.perf_counter() - t0) * 1e3
+    m = measure(circuit)
+    got = achieved(circuit, spec, m) if m.valid else Achieved(None, None, "invalid circuit")
+    f_err, q_err = errors(spec, got)
+    err = None
+    if verify and m.valid:
+        err = ngspice_rel_err(circuit)
+        if err > 1e-6:
+            notes.append(f"ngspice disagrees with the nodal solver by {err:.1e}")
+    return Design(spec, method, circuit, m, got, f_err, q_err, latency, err, eseries, notes)
+
+
+def design(response: str, f_hz: float, q: float | None = None, n: int = 1, method: str = "refined",
+           eseries: str | None = None, seed: int = 0, designer: Designer | None = None,
+           verify: bool = True) -> list[Design]:
+    """Design `n` circuits for (response, f_hz, q) with `method`; each is measured and verified in ngspice."""
+    if method not in METHODS:
+        raise SpecificationError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
+    if not isinstance(n, int) or not 1 <= n <= 50:
+        raise SpecificationError(f"n must be an integer from 1 to 50, not {n!r}")
+    if eseries is not None and eseries.upper() not in ("E6", "E12", "E24", "E48", "E96", "E192"):
+        raise SpecificationError(f"eseries must be one of E6, E12, E24, E48, E96, E192, not {eseries!r}")
+    spec = Specification(response, f_hz, q)
+    check_supported(spec)
+    designer = designer or Designer()
+    t0 = time.perf_counter()
+    circuits = getattr(designer, method)(spec, n, seed)
+    return [evaluate(spec, method, c, t0, verify, eseries) for c in circuits[:n]]
+
+
+# ---------------------------------------------------------------- batch evaluation (notebook 04)
+
+
+class GridConfig(BaseModel, frozen=True):
+    """Notebook 04's parameters: grid size, methods, tolerances, E-series of the BOM table, BOM count, seed."""
+
+    n_grid: int = Field(200, ge=1, le=1_000_000)
+    methods: tuple[str, ...] = METHODS
+    tolerances: tuple[float, ...] = (0.01, 0.05, 0.10)
+    eseries: tuple[str, ...] = ("E24", "E96")
+    n_bom: int = Field(60, ge=0)
+    seed: int = Field(0, ge=0)
+
+    @field_validator("methods")
+    @classmethod
+    def _methods(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value or set(value) - set(METHODS):
+            raise ValueError(f"methods must be among {', '.join(METHODS)}")
+        return value
+
+    @field_validator("tolerances")
+    @classmethod
+    def _tolerances(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if not value or not all(0 < t < 1 for t in value):
+            raise ValueError("tolerances must be fractions between 0 and 1")
+        return value
+
+    @field_validator("eseries")
+    @classmethod
+    def _eseries(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if set(value) - {"E6", "E12", "E24", "E48", "E96", "E192"}:
+            raise ValueError("eseries must be among E6, E12, E24, E48, E96, E192")
+        return value
+
+    @model_validator(mode="after")
+    def _bom_within_grid(self) -> "GridConfig":
+        if self.n_bom > self.n_grid:
+            raise ValueError(f"n_bom ({self.n_bom}) cannot exceed n_grid ({self.n_grid})")
+        return self
+
+
+def grid_specs(n: int, seed: int = 0, f_range_hz: tuple[float, float] = (20.0, 500e3),
+               q_range: tuple[float, float] = (0.1, 50.0)) -> list[Specification]:
+    """n specifications cycling through the four responses, f and q log-uniform, from an explicit seed."""
+    rng = np.random.default_rng(seed)
+    kinds = ("lowpass", "highpass", "bandpass", "bandstop")
+    return [Specification(kinds[i % 4], float(10 ** rng.uniform(*np.log10(f_range_hz))),
+                          float(10 ** rng.uniform(*np.log10(q_range)))) for i in range(n)]
+
+
+def run_case(designer: Designer, spec: Specification, method: str, seed: int = 0,
+             eseries: str | None = None) -> dict:
+    """One row: the design of `spec` by `method`, or the reason there is none."""
+    row = {"method": method, "response": spec.response, "f_target": spec.f_hz, "q_target": spec.q,
+           "eseries": eseries or "exact"}
+    t0 = time.perf_counter()
+    try:
+        d = design(spec.response, spec.f_hz, spec.q, method=method, seed=seed, designer=designer, eseries=eseries)[0]
+    except SpecificationError as exc:
+        return row | {"valid": False, "f_err": math.inf, "q_err": math.inf, "latency_ms": (time.perf_counter() - t0) * 1e3,
+                      "topology": None, "netlist": None, "note": str(exc)}
+    return row | {"valid": d.measured.valid, "f_err": math.inf if d.f_err is None else d.f_err,
+                  "q_err": math.inf if d.q_err is None else (d.q_err if spec.q is not None else 0.0),
+                  "f_got": d.got.f_hz, "q_got": d.got.q, "latency_ms": d.latency_ms,
+                  "topology": topology_signature(d.circuit), "netlist": to_netlist(d.circuit),
+                  "ngspice_max_rel_err": d.ngspice_max_rel_err, "note": d.got.reason}
+
+
+def summarize(frame, tolerances=(0.01, 0.05, 0.10), train_topologies: set[str] | None = None):
+    """Per method: share met at each tolerance, median errors, validity, unique and novel topologies, latency."""
+    import pandas as pd
+
+    rows = []
+    for method, part in frame.groupby("method", sort=False):
+        worst = part[["f_err", "q_err"]].max(axis=1)
+        topo = part["topology"].dropna()
+        row = {"method": method, "n": len(part)}
+        row.update({f"met@{100 * t:g}%": float((worst <= t).mean()) for t in tolerances})
+        row.update({"median f err": float(part["f_err"].median()), "median q err": float(part["q_err"].median()),
+                    "valid": float(part["valid"].mean()), "unique topologies": topo.nunique(),
+                    "median latency ms": float(part["latency_ms"].median())})
+        if train_topologies is not None:
+            row["novel topologies"] = float((~topo.isin(train_topologies)).mean()) if len(topo) else 0.0
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("method")
+
+
+def parse_design(netlist: str) -> Circuit:
+    """The circuit of a design's netlist (as written by to_netlist: input vin, output vout)."""
+    from circuitlib.core.netlist import parse_netlist
+
+    return parse_netlist(netlist, "vout").circuit

@@ -1,0 +1,112 @@
+"""The audit chapter's checks, computed from this repository's own code, runs and checkpoints:
+checkpoint certification (identification, configuration, recomputed performance, readiness) and
+infrastructure inventories (models, losses, notebooks, configs, runs, test coverage)."""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+
+from circuitlib.core.errors import CircuitlibError
+from circuitlib.core.paths import CHECKPOINTS, ROOT, TESTS
+from circuitlib.learn import checkpoint
+from circuitlib.learn.dataset import verify_manifest
+
+
+def checkpoints(root: Path = CHECKPOINTS) -> list[Path]:
+    return sorted(p.parent for p in Path(root).glob("*/meta.json"))
+
+
+def git_date(path: Path) -> str | None:
+    """Date of the last commit that touched `path` (ISO 8601), or None outside git."""
+    try:
+        out = subprocess.run(["git", "log", "-1", "--format=%cI", "--", str(path)], capture_output=True, text=True,
+                             timeout=10, cwd=ROOT)
+        return out.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def identification(ckpt: Path, dataset_dir: Path) -> dict:
+    """Path, SHA256 computed now, whether it matches meta.json, size, epoch, date, commit, dataset SHA256."""
+    meta = checkpoint.read_meta(ckpt)
+    weights = ckpt / checkpoint.WEIGHTS
+    sha = checkpoint.sha256_file(weights)
+    try:
+        current = verify_manifest(dataset_dir)["sha256"]
+    except (OSError, CircuitlibError):
+        current = None
+    return {"checkpoint": ckpt.name, "path": str(weights.resolve().relative_to(ROOT)), "sha256": sha,
+            "sha256_matches_meta": sha == meta.get("weights_sha256"), "size_mb": weights.stat().st_size / 2**20,
+            "epoch": meta["epoch"], "committed": git_date(weights), "git_commit": meta.get("git_commit"),
+            "dataset_sha256": meta.get("dataset_sha256"), "dataset_matches": meta.get("dataset_sha256") == current}
+
+
+def metric_differences(stored: dict, recomputed: dict, rel: float = 1e-4) -> list[str]:
+    """Metrics that differ between meta.json and a recomputation by more than `rel` (each is a finding).
+    The model runs in float32 and its matrix products may round differently from one run to the next (the BLAS
+    picks kernels by memory alignment), so a recomputation agrees to about 1e-5, not to the last bit; other
+    weights or other data move a metric by far more."""
+    out = []
+    for key in sorted(set(stored) | set(recomputed)):
+        a, b = stored.get(key), recomputed.get(key)
+        same = (a == b) or (isinstance(a, (int, float)) and isinstance(b, (int, float))
+                            and (math.isclose(a, b, rel_tol=rel, abs_tol=1e-12) or (math.isinf(a) and math.isinf(b))))
+        if not same:
+            out.append(f"{key}: stored {a}, recomputed {b}")
+    return out
+
+
+def parameters_of(notebook: Path) -> dict:
+    """The assignments of a notebook's cell tagged `parameters`, evaluated as literals."""
+    nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:
+        if "parameters" in cell.metadata.get("tags", []):
+            tree = ast.parse(cell.source)
+            return {t.id: ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)
+                    for t in node.targets if isinstance(t, ast.Name)}
+    return {}
+
+
+def execution(notebook: Path) -> dict:
+    """Last execution of a notebook as papermill recorded it: wall time and status."""
+    nb = nbformat.read(notebook, as_version=4)
+    pm = nb.metadata.get("papermill", {})
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    executed = any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
+    status = "error" if errors or pm.get("exception") else ("ok" if executed else "not executed")
+    return {"notebook": str(Path(notebook).resolve().relative_to(ROOT)), "wall_s": pm.get("duration"), "status": status,
+            "parameters": len(parameters_of(notebook))}
+
+
+def coverage_by_module(coverage_json: Path) -> list[dict]:
+    """Lines covered per circuitlib module from a `coverage json` report."""
+    data = json.loads(Path(coverage_json).read_text())
+    rows = []
+    for path, info in sorted(data["files"].items()):
+        s = info["summary"]
+        rows.append({"module": path.split("circuitlib/")[-1], "statements": s["num_statements"],
+                     "covered": s["covered_lines"], "percent": round(s["percent_covered"], 1)})
+    return rows
+
+
+def run_coverage(coverage_json: Path, tests: Path = TESTS, workers: int = 2) -> tuple[int, str]:
+    """Run the unit tests in `tests` under coverage of circuitlib (pytest-cov), on `workers` processes
+    (pytest-xdist, one test file per worker at a time; 0 runs them in this process's pytest), and write the
+    JSON report to `coverage_json`. Returns pytest's exit status and its summary: a line per failed test, then
+    the closing line."""
+    coverage_json = Path(coverage_json).resolve()
+    coverage_json.parent.mkdir(parents=True, exist_ok=True)
+    spread = ["-n", str(workers), "--dist", "loadfile"] if workers else []
+    cmd = ["-m", "pytest", "-q", "-rf", "--color=no", "-p", "no:cacheprovider", *spread, "--cov=circuitlib",
+           f"--cov-report=json:{coverage_json}", str(Path(tests).resolve())]
+    run = subprocess.run([sys.executable, *cmd], cwd=ROOT, capture_output=True, text=True, check=False)
+    lines = [line for line in run.stdout.splitlines() if line.strip()]
+    failed = [line for line in lines if line.startswith("FAILED ")]
+    return run.returncode, "\n".join(failed + lines[-1:]) if lines else run.stderr.strip()[-200:]

@@ -1,0 +1,151 @@
+"""`python -m circuitlib bench`: speed as ratios against peers measured in the same run.
+
+- simulation: the factored nodal sweep (circuitlib.sim.sweep) against ngspice through PySpice, on the same
+  dataset circuits and the seed's sweep (1 Hz to 1 MHz, 200 points per decade);
+- generation: `refined` against the seed's `knn`, per specification, without ngspice verification;
+- training: graphs per second of one epoch of the production architecture.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from circuitlib.core.netlist import AcSweep
+
+SEED_SWEEP = AcSweep("dec", 200, 1.0, 1e6)
+
+
+def _circuits(dataset_dir: Path, n: int, seed: int) -> list:
+    from circuitlib.learn.dataset import circuit_from_record, load_records, verify_manifest
+
+    manifest = verify_manifest(dataset_dir)
+    records = load_records(dataset_dir / manifest["records"])
+    pick = np.random.default_rng(seed).choice(len(records), size=min(n, len(records)), replace=False)
+    return [circuit_from_record(records[i]) for i in sorted(pick)]
+
+
+def simulation(circuits: list, sweep: AcSweep = SEED_SWEEP, repeats: int = 3) -> dict:
+    """Circuits per second for ngspice and the factored sweep on the same circuits and frequencies: both warmed
+    up on one circuit outside the timing (ngspice loaded, numpy's solvers touched), best of `repeats` runs each."""
+    from circuitlib.sim.spice import simulate
+    from circuitlib.sim.sweep import sweep_with_report
+
+    f_hz = simulate(circuits[0], sweep).f_hz
+    sweep_with_report(circuits[:1], f_hz)
+    t_spice, spice = best_of(lambda: [simulate(c, sweep) for c in circuits], repeats)
+    t_ours, (ours, factored) = best_of(lambda: sweep_with_report(circuits, f_hz), repeats)
+    ref = np.stack([r.h for r in spice])
+    err = np.abs(ours - ref) / np.maximum(np.abs(ref), 1e-300)
+    return {"circuits": len(circuits), "sweep_points": len(f_hz), "ngspice_circuits_per_s": len(circuits) / t_spice,
+            "mna_circuits_per_s": len(circuits) / t_ours, "mna_vs_ngspice_throughput": t_spice / t_ours,
+            "mna_vs_ngspice_max_rel_err": float(err.max()), "mna_exact_fallback_share": float(1 - factored.mean())}
+
+
+def generation(n_specs: int, seed: int = 0) -> dict:
+    """Median ms per specification of `refined` and `knn` (n = 1; as in notebook 04, the time to produce the
+    design, without measuring it or verifying it in ngspice)."""
+    from circuitlib.design.generate import Designer, design, grid_specs
+
+    designer = Designer()
+    specs = grid_specs(n_specs, seed)
+    out = {}
+    for method in ("knn", "refined"):
+        design(specs[0].response, specs[0].f_hz, specs[0].q, method=method, designer=designer, verify=False)  # warm
+        ms = []
+        for spec in specs:  # a design's latency_ms: from the specification to the circuit, before it is measured
+            t0 = time.perf_counter()
+            try:
+                ms.append(design(spec.response, spec.f_hz, spec.q, method=method, designer=designer,
+                                 verify=False)[0].latency_ms)
+            except Exception:  # noqa: BLE001 - a spec a method cannot meet still costs its time
+                ms.append((time.perf_counter() - t0) * 1e3)
+        out[f"generate_{method}_median_ms"] = float(np.median(ms))
+    out["generate_refined_vs_knn_latency"] = out["generate_refined_median_ms"] / out["generate_knn_median_ms"]
+    out["generate_specs"] = len(specs)
+    return out
+
+
+def training(dataset_dir: Path, n_graphs: int, seed: int = 0) -> dict:
+    """Graphs per second through one training epoch of the production architecture (2 threads)."""
+    graphs = training_graphs(dataset_dir, n_graphs)
+    return {"train_graphs_per_s": len(graphs) / epoch_cost(graphs, 96, seed), "train_graphs": len(graphs)}
+
+
+def run(quick: bool, dataset_dir: Path, seed: int = 0) -> dict:
+    n_circuits, n_specs, n_graphs = (200, 200, 512) if quick else (1000, 400, 2048)
+    out = {"quick": quick}
+    out.update(simulation(_circuits(dataset_dir, n_circuits, seed)))
+    out.update(generation(n_specs, seed))
+    out.update(training(dataset_dir, n_graphs, seed))
+    return out
+
+
+# ---------------------------------------------------------------- cost against work (the performance page)
+
+
+def best_of(fn, repeats: int = 1) -> tuple[float, object]:
+    """(best wall time in s of `repeats` calls of fn(), the last call's result)."""
+    best, result = float("inf"), None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, result
+
+
+def seconds(fn, repeats: int = 1) -> float:
+    """Best wall time of `repeats` calls of fn()."""
+    return best_of(fn, repeats)[0]
+
+
+def growth_exponent(work: list[float], cost_s: list[float]) -> float:
+    """k in cost ~ work^k, from a least-squares line through log cost against log work."""
+    return float(np.polyfit(np.log(work), np.log(cost_s), 1)[0])
+
+
+def sweep_cost(circuits: list, points_per_decade: int) -> dict:
+    """Best of three wall times for ngspice and for the factored sweep on the same circuits, 1 Hz to 1 MHz."""
+    from circuitlib.sim.spice import simulate
+    from circuitlib.sim.sweep import sweep_hz
+
+    sweep = AcSweep("dec", points_per_decade, 1.0, 1e6)
+    simulate(circuits[0], sweep)
+    f_hz = simulate(circuits[0], sweep).f_hz
+    return {"ngspice_s": seconds(lambda: [simulate(c, sweep) for c in circuits], repeats=3),
+            "mna_s": seconds(lambda: sweep_hz(circuits, f_hz), repeats=3)}
+
+
+def dataset_cost(n_circuits: int, workers: int = 2, seed: int = 0) -> float:
+    """Seconds to generate, label and verify n_circuits records (nothing written)."""
+    from circuitlib.learn.dataset import DatasetConfig, generate
+
+    cfg = DatasetConfig(n_circuits=max(10, n_circuits), seed=seed, workers=workers)
+    return seconds(lambda: sum(1 for _ in generate(cfg, progress=False)))
+
+
+def epoch_cost(graphs: list, dim: int, seed: int = 0) -> float:
+    """Seconds for one training epoch over `graphs` of the production architecture at width `dim` (2 threads)."""
+    import torch
+
+    from circuitlib.learn import training
+    from circuitlib.learn.models import CircuitVAE
+
+    cfg = training.TrainConfig(model={"latent_groups": (8, 8, 16), "dim": dim, "conditional": True,
+                                   "values_at_spec_frequency": True}, epochs=1, seed=seed)
+    torch.set_num_threads(cfg.threads)
+    model = CircuitVAE(cfg.model)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr)
+    return seconds(lambda: training._epoch(model, graphs, cfg, 0, opt))
+
+
+def training_graphs(dataset_dir: Path, n_graphs: int) -> list:
+    """The first n_graphs training-split circuits as conditional model graphs."""
+    from circuitlib.learn import training
+    from circuitlib.learn.dataset import load_records, verify_manifest
+
+    manifest = verify_manifest(dataset_dir)
+    records = [r for r in load_records(dataset_dir / manifest["records"]) if r["split"] == "train"][:n_graphs]
+    return training.graphs_of(records, True)

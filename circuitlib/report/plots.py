@@ -1,0 +1,233 @@
+"""Figures: schematics drawn with schemdraw from the same Circuit that writes the
+netlist (same element names and values), and Bode plots of the exact response."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import schemdraw
+import schemdraw.elements as elm
+
+from circuitlib.core.circuit import GND, VIN, VOUT, Circuit
+from circuitlib.sim.mna import pencil, response_hz
+
+_PREFIX = [(1e6, "M"), (1e3, "k"), (1, ""), (1e-3, "m"), (1e-6, "µ"), (1e-9, "n"), (1e-12, "p")]
+_UNIT = {"R": "Ω", "L": "H", "C": "F"}
+_SYMBOL = {"R": elm.Resistor, "L": elm.Inductor2, "C": elm.Capacitor}
+
+
+def eng(value: float, unit: str = "") -> str:
+    """Engineering notation: 12.3k, 4.7n."""
+    for scale, prefix in _PREFIX:
+        if abs(value) >= scale:
+            return f"{value / scale:.3g}{prefix}{unit}"
+    return f"{value:.3g}{unit}"
+
+
+def _bus_order(circuit: Circuit) -> list[int]:
+    return [GND, VIN] + list(range(3, circuit.n_nodes)) + [VOUT]
+
+
+def schematic(circuit: Circuit, ax: plt.Axes | None = None, title: str | None = None) -> plt.Figure:
+    """Every node is a vertical bus; every element is drawn between its two buses, labelled
+    with its netlist name and value, so the drawing and the netlist cannot disagree."""
+    order = _bus_order(circuit)
+    x = {node: 3.2 * i for i, node in enumerate(order)}
+    comps = circuit.components()
+    top = 2.0 * len(comps)
+    fig = ax.figure if ax is not None else plt.figure(figsize=(1.6 + 1.4 * len(order), 1.0 + 0.75 * len(comps)))
+    ax = ax or fig.add_subplot(111)
+    d = schemdraw.Drawing(canvas=ax, show=False)
+    d.config(fontsize=10, unit=2.0)
+    if True:
+        for node in order:
+            label = "GND" if node == GND else circuit.node_name(node)
+            d += elm.Line().at((x[node], 0)).to((x[node], top)).color("#555")
+            d += elm.Label().at((x[node], top + 0.5)).label(label, fontsize=11)
+        d += elm.Ground().at((x[GND], 0))
+        d += elm.SourceSin().at((x[VIN], -2.2)).to((x[VIN], 0)).label("1 V", loc="bot")
+        d += elm.Line().at((x[VIN], -2.2)).to((x[GND], -2.2))
+        d += elm.Line().at((x[GND], -2.2)).to((x[GND], 0))
+        for row, comp in enumerate(comps):
+            y = top - 1.0 - 2.0 * row
+            a, b = sorted((comp.node_a, comp.node_b), key=lambda n: x[n])
+            left, right = x[a], x[b]
+            mid = (left + right) / 2
+            d += elm.Dot().at((left, y))
+            d += elm.Dot().at((right, y))
+            d += elm.Line().at((left, y)).to((mid - 1.0, y))
+            d += _SYMBOL[comp.kind]().at((mid - 1.0, y)).to((mid + 1.0, y)).label(
+                f"{comp.name} {eng(comp.value, _UNIT[comp.kind])}", fontsize=9)
+            d += elm.Line().at((mid + 1.0, y)).to((right, y))
+    d.draw(show=False)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def bode(circuit: Circuit, f_hz: np.ndarray | None = None, ax: plt.Axes | None = None,
+         target_hz: float | None = None, label: str | None = None) -> plt.Axes:
+    """Magnitude of the exact response in dB against frequency, with an optional target marker."""
+    f_hz = np.logspace(0, 7, 1401) if f_hz is None else f_hz
+    h = response_hz(pencil(circuit), f_hz)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.2))
+    ax.semilogx(f_hz, 20 * np.log10(np.maximum(np.abs(h), 1e-15)), label=label)
+    if target_hz:
+        ax.axvline(target_hz, color="crimson", ls="--", lw=1, label=f"target {eng(target_hz, 'Hz')}")
+    ax.set_xlabel("frequency (Hz)")
+    ax.set_ylabel("|H| (dB)")
+    ax.grid(True, which="both", alpha=0.3)
+    if target_hz or label:
+        ax.legend(loc="best", fontsize=8)
+    return ax
+
+
+def schematic_and_bode(circuit: Circuit, title: str = "", target_hz: float | None = None) -> plt.Figure:
+    """One figure: schematic on the left, Bode magnitude on the right."""
+    n_cols = circuit.n_nodes
+    fig = plt.figure(figsize=(4 + 1.3 * n_cols, 3.4 + 0.25 * len(circuit.components())))
+    gs = fig.add_gridspec(1, 2, width_ratios=[1.2 + 0.25 * n_cols, 1.6])
+    schematic(circuit, ax=fig.add_subplot(gs[0]))
+    bode(circuit, ax=fig.add_subplot(gs[1]), target_hz=target_hz)
+    fig.suptitle(title)
+    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.14, top=0.88, wspace=0.15)
+    return fig
+
+
+def coverage(df, seed_targets=None) -> plt.Figure:
+    """Where the dataset's filters sit in frequency and Q (seaborn), with the seed's 18 targets overlaid."""
+    import seaborn as sns
+
+    has_q = df.dropna(subset=["q_main"])
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), gridspec_kw={"width_ratios": [1.5, 1]})
+    sns.scatterplot(data=has_q, x="f_hz", y="q_main", hue="group", s=9, alpha=0.6, linewidth=0, ax=axes[0])
+    if seed_targets is not None:
+        axes[0].scatter(seed_targets["f_hz"], seed_targets["q"], marker="*", s=140, c="black",
+                        label="seed's 18 targets")
+    axes[0].set(xscale="log", yscale="log", xlabel="frequency f (Hz): fc or f0", ylabel="Q: q_pole or f0/BW",
+                title="f-Q coverage")
+    axes[0].axhline(5, color="crimson", lw=0.8, ls=":")
+    axes[0].legend(fontsize=8, loc="lower left")
+    sns.histplot(data=has_q, x="q_main", hue="group", multiple="stack", log_scale=True, bins=40, ax=axes[1],
+                 legend=False)
+    axes[1].axvline(5, color="crimson", lw=0.8, ls=":")
+    axes[1].set(xlabel="Q", title="Q distribution (dotted: Q = 5)")
+    fig.tight_layout()
+    return fig
+
+
+def agreement(errors) -> plt.Figure:
+    """Histogram of the per-circuit largest relative difference between ngspice and the nodal solver."""
+    import seaborn as sns
+
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    sns.histplot(np.log10(np.maximum(np.asarray(errors), 1e-17)), bins=40, ax=ax)
+    ax.axvline(-6, color="crimson", ls="--", lw=1, label="acceptance 1e-6")
+    ax.set(xlabel="log10 max |H_mna - H_ngspice| / |H_ngspice|", ylabel="circuits")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def loss_curves(histories: dict[str, list[dict]]) -> plt.Figure:
+    """Per-term training and validation loss against epoch, one panel per term (seaborn)."""
+    import pandas as pd
+    import seaborn as sns
+
+    rows = [{"run": run, "epoch": h["epoch"], "split": split, "term": term, "loss": value}
+            for run, hist in histories.items() for h in hist for split in ("train", "val")
+            for term, value in h[split].items() if term != "total"]
+    df = pd.DataFrame(rows)
+    grid = sns.relplot(data=df, x="epoch", y="loss", hue="run", style="split", col="term", kind="line",
+                       col_wrap=5, height=2.6, aspect=1.0, facet_kws={"sharey": False})
+    grid.set(yscale="log")
+    return grid.figure
+
+
+def latent_scatter(mu: np.ndarray, labels, title: str) -> plt.Figure:
+    """First two principal components of the posterior means, coloured by label."""
+    import seaborn as sns
+
+    centred = mu - mu.mean(axis=0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    xy = centred @ vt[:2].T
+    fig, ax = plt.subplots(figsize=(7, 4.8))
+    sns.scatterplot(x=xy[:, 0], y=xy[:, 1], hue=list(labels), s=10, linewidth=0, alpha=0.7, ax=ax)
+    ax.set(xlabel="PC 1 of mu", ylabel="PC 2 of mu", title=title)
+    ax.legend(fontsize=7, ncol=2, loc="best", markerscale=2)
+    fig.tight_layout()
+    return fig
+
+
+def reconstruction_scatter(frame) -> plt.Figure:
+    """Decoded against original frequency (and Q) of held-out circuits."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    ok = frame.dropna(subset=["f_decoded"])
+    for ax, (orig, dec, name) in zip(axes, [("f_orig", "f_decoded", "f (Hz)"), ("q_orig", "q_decoded", "Q")]):
+        sub = ok.dropna(subset=[orig, dec])
+        for label, part in sub.groupby("topology"):
+            ax.scatter(part[orig], part[dec], s=8, alpha=0.6, label=f"{label} topology")
+        lo, hi = np.nanmin(sub[[orig, dec]].values), np.nanmax(sub[[orig, dec]].values)
+        ax.plot([lo, hi], [lo, hi], color="black", lw=0.8)
+        ax.set(xscale="log", yscale="log", xlabel=f"original {name}", ylabel=f"decoded {name}")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def root_counts(records) -> plt.Figure:
+    """Heatmap: how many circuits have each (number of poles, number of zeros)."""
+    import pandas as pd
+    import seaborn as sns
+
+    df = pd.DataFrame({"poles": [len(r["poles"]) for r in records], "zeros": [len(r["zeros"]) for r in records]})
+    table = df.value_counts().unstack(fill_value=0).sort_index()
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    sns.heatmap(table, annot=True, fmt="d", cmap="Blues", cbar=False, ax=ax)
+    ax.add_patch(plt.Rectangle((2, 1), 1, 1, fill=False, ec="crimson", lw=2))  # the (2 poles, 2 zeros) cell
+    ax.set(xlabel="finite zeros", ylabel="poles", title="circuits per (poles, zeros); red: what a 2x2 head can fit")
+    fig.tight_layout()
+    return fig
+
+
+def s_plane(found: dict, indices: list[int], labels: list[str]) -> plt.Figure:
+    """One row per example circuit, one column per method: true poles (x) and zeros (o) in black, predicted in
+    red, in asinh(s / omega_ref) coordinates."""
+    from circuitlib.learn.pole_zero import METHODS
+
+    methods = [m for m in METHODS if m in found]
+    fig, axes = plt.subplots(len(indices), len(methods), figsize=(3.2 * len(methods), 2.7 * len(indices)),
+                             squeeze=False)
+    for row, (i, label) in enumerate(zip(indices, labels)):
+        for col, method in enumerate(methods):
+            ax = axes[row, col]
+            for roots, color, size in ((found["truth"][i], "black", 90), (found[method][i], "crimson", 40)):
+                ax.scatter(*roots.poles.T, marker="x", c=color, s=size, lw=1.5)
+                ax.scatter(*roots.zeros.T, marker="o", facecolors="none", edgecolors=color, s=size, lw=1.3)
+            ax.axvline(0, color="grey", lw=0.6)
+            ax.axhline(0, color="grey", lw=0.6)
+            ax.set_title(f"{method}: {label}" if row == 0 else label, fontsize=8)
+            if row == len(indices) - 1:
+                ax.set_xlabel("asinh(Re s / ω_ref)")
+            if col == 0:
+                ax.set_ylabel("asinh(Im s / ω_ref)")
+    fig.suptitle("black: true roots, red: predicted  (x pole, o zero)", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def value_errors(before: np.ndarray, after: np.ndarray) -> plt.Figure:
+    """Cumulative share of components within each |log10 value error|, for decoded and for polished values."""
+    fig, ax = plt.subplots(figsize=(6.4, 3.4))
+    floor = 1e-5  # errors below this (exact to float32) are drawn at the floor of the log axis
+    for errs, label in ((before, "as decoded"), (after, "fitted to the posterior (polish_values)")):
+        x = np.sort(np.maximum(np.abs(errs), floor))
+        ax.step(x, np.arange(1, len(x) + 1) / len(x), where="post", label=f"{label}: median {np.median(errs):.4f}")
+    ax.set(xscale="log", xlabel="|log10 value error| (decades)", ylabel="share of components",
+           title="component values of decodes with the right topology")
+    ax.legend(loc="lower right")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig

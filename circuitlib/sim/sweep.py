@@ -1,0 +1,206 @@
+"""Fast AC sweeps: each circuit's H(s) in factored form, evaluated on many frequencies at once.
+
+H(s) = K * prod(s - z_i) / prod(s - p_j). Poles and zeros come once per circuit from the generalized
+eigenvalues of its nodal pencils; the gain K from one exact solve. A factored product keeps its relative
+accuracy deep in a stopband, where a sum of pole residues would cancel.
+
+A multiple root (three zeros at the origin of a third-order high-pass, say) comes out of an eigen-solver as a
+small ring of roots, eps^(1/m) wide, and roots at infinity as huge spurious ones. Both are recognised by the
+polynomial of the ring, which is z^m to rounding (that of genuine small roots is not), and replaced by the exact
+multiple root. Every circuit's factored form is then checked against exact solves at a few frequencies across
+the sweep; a circuit that fails is tried again with the shift where it failed, and then swept by exact solves,
+so the result never silently degrades.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from circuitlib.core.circuit import Circuit
+from circuitlib.sim import stamping
+from circuitlib.sim.mna import Pencil, response, solve_refined
+
+CHECK_POINTS = 9  # exact solves per circuit, log-spaced over the sweep
+CHECK_RTOL = 1e-9  # the factored form must match them this closely
+CLUSTER_TOL = 1e-9  # a ring of roots is one multiple root when its polynomial is z^m to this (relative) accuracy
+CLUSTER_RADIUS = 0.05  # rings are looked for within this share of the circuit's frequency scale
+
+
+def _unknowns(circuit: Circuit) -> int:
+    """Size of a circuit's reduced nodal system: node voltages other than GND and VIN, plus inductor currents."""
+    return circuit.n_nodes - 2 + sum(e.l_h is not None for e in circuit.edges.values())
+
+
+def _stack(circuits: list[Circuit]) -> tuple[np.ndarray, ...]:
+    """Nodal pencils of every circuit (`stamping`) in one padded stack: G, C, b0, b1, out of shapes (B, n, n) and
+    (B, n), and each circuit's frequency scale (rad/s, as mna._frequency_scale), computed without the padding."""
+    st = stamping.stamp(circuits)
+    g, c, b0, b1, out = stamping.matrices(st)
+    real = np.arange(g.shape[-1])[None, :] < st.unknowns[:, None]
+    return g, c, b0, b1, out, _frequency_scales(g * (real[:, :, None] & real[:, None, :]), c)
+
+
+def _frequency_scales(g: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """exp(mean log|G_ij| - mean log|C_ij|) over the nonzero entries of each circuit (rad/s); 1 without C."""
+    with np.errstate(divide="ignore"):
+        lg, lc = np.log(np.abs(g)), np.log(np.abs(c))
+    ng, nc = (g != 0).sum(axis=(1, 2)), (c != 0).sum(axis=(1, 2))
+    mean_g = np.where(g != 0, lg, 0.0).sum(axis=(1, 2)) / np.maximum(ng, 1)
+    mean_c = np.where(c != 0, lc, 0.0).sum(axis=(1, 2)) / np.maximum(nc, 1)
+    return np.where((nc > 0) & (ng > 0), np.exp(mean_g - mean_c), 1.0)
+
+
+def _zero_pencil(g, c, b0, b1, out) -> tuple[np.ndarray, np.ndarray]:
+    """The pencils bordered by input and output, [[G, -b0], [out, 0]] + s [[C, -b1], [0, 0]], whose finite
+    eigenvalues are the zeros of H."""
+    bsz, n = b0.shape
+    za, zb = np.zeros((bsz, n + 1, n + 1)), np.zeros((bsz, n + 1, n + 1))
+    za[:, :n, :n], za[:, :n, n], za[:, n, :n] = g, -b0, out
+    zb[:, :n, :n], zb[:, :n, n] = c, -b1
+    return za, zb
+
+
+def _ring_at_zero(x: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """(B, K) mask of the roots in x that make up a multiple root at exactly 0: the largest set of the roots
+    nearest 0, all within CLUSTER_RADIUS * scale, whose polynomial prod(z - x_i) is z^m to CLUSTER_TOL
+    (coefficient k relative to scale^k). A single root counts when it is within CLUSTER_TOL * scale of 0."""
+    bsz, k_max = x.shape
+    order = np.argsort(np.abs(x), axis=1)
+    xs = np.take_along_axis(x, order, 1) / scale[:, None]
+    near = np.abs(xs) <= CLUSTER_RADIUS  # a prefix of each sorted row
+    coeffs = np.zeros((bsz, k_max + 1), dtype=complex)
+    coeffs[:, 0] = 1.0
+    size = np.zeros(bsz, dtype=int)
+    with np.errstate(all="ignore"):  # far roots may overflow the coefficients; they are never near
+        for k in range(int(near.sum(axis=1).max(initial=0))):
+            coeffs[:, 1:] = coeffs[:, 1:] - xs[:, k, None] * coeffs[:, :-1]
+            size = np.where(near[:, k] & (np.abs(coeffs[:, 1:]).max(axis=1) <= CLUSTER_TOL), k + 1, size)
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.broadcast_to(np.arange(k_max), (bsz, k_max)), 1)
+    return ranks < size[:, None]
+
+
+def _finite_roots(a: np.ndarray, b: np.ndarray, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Finite roots s of det(a + s b) = 0 for a stack of pencils, by shift and invert: the eigenvalues mu of
+    (a + sigma b)^-1 b give s = sigma - 1/mu; mu = 0 is a root at infinity. Rings of roots at infinity are
+    dropped and rings at the origin set to exactly 0. Returns (B, K) roots and a mask of the finite ones."""
+    mu = np.linalg.eigvals(np.linalg.solve(a + sigma[:, None, None] * b, b))
+    infinite = _ring_at_zero(mu * sigma[:, None], np.ones_like(sigma))  # mu * sigma is 1 at s = 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        roots = np.where(infinite, 0.0, sigma[:, None] - 1.0 / np.where(infinite, 1.0, mu))
+    at_zero = _ring_at_zero(np.where(infinite, 1e300, roots), sigma)
+    return np.where(at_zero, 0.0, roots), ~infinite
+
+
+def _product(s: np.ndarray, roots: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """prod over the present roots r of (s - r), (B, F). Rows are sorted by how many roots they have, so
+    step k multiplies only the rows that still have a k-th root (no padding factors)."""
+    count = present.sum(axis=1)
+    order = np.argsort(-count, kind="stable")
+    packed = np.take_along_axis(roots, np.argsort(~present, axis=1, kind="stable"), 1)[order]
+    count = count[order]
+    out = np.ones((len(roots), len(s)), dtype=complex)
+    factor = np.empty_like(out)
+    for k in range(int(count.max(initial=0))):
+        n = int(np.count_nonzero(count > k))
+        np.subtract(s[None, :], packed[:n, k, None], out=factor[:n])
+        out[:n] *= factor[:n]
+    result = np.empty_like(out)
+    result[order] = out
+    return result
+
+
+def _exact(g, c, b0, b1, out, s: np.ndarray) -> np.ndarray:
+    """Exact H at a few points for the whole stack by dense solves: s is (K,) for all circuits or (B, K)."""
+    s = np.broadcast_to(s, (len(g), s.shape[-1]))
+    a = g[:, None] + s[:, :, None, None] * c[:, None]
+    rhs = b0[:, None] + s[:, :, None] * b1[:, None]
+    with np.errstate(all="ignore"):
+        x = solve_refined(a, rhs[..., None])[..., 0]
+    return np.einsum("bfn,bn->bf", x, out)
+
+
+@dataclass
+class _Factored:
+    """Roots, masks and gain of a stack of circuits; ok marks those that passed the check."""
+
+    zeros: np.ndarray
+    has_z: np.ndarray
+    poles: np.ndarray
+    has_p: np.ndarray
+    gain: np.ndarray
+    ok: np.ndarray
+    worst: np.ndarray  # index of the check point with the largest error
+
+    def at(self, s: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """H on s (F,) for the circuits `rows`, (len(rows), F)."""
+        with np.errstate(all="ignore"):
+            num = _product(s, self.zeros[rows], self.has_z[rows])
+            return self.gain[rows, None] * num / _product(s, self.poles[rows], self.has_p[rows])
+
+
+def _factor(mats: tuple[np.ndarray, ...], sigma: np.ndarray, s_check: np.ndarray, h_check: np.ndarray) -> _Factored:
+    """Factored forms with shifts sigma (rad/s), checked against the exact h_check at s_check."""
+    g, c, b0, b1, out = mats
+    bsz = len(g)
+    try:
+        poles, has_p = _finite_roots(g, c, sigma)
+        zeros, has_z = _finite_roots(*_zero_pencil(*mats), sigma)
+    except np.linalg.LinAlgError:  # a shift landed on a root of some circuit: none of this stack is factored
+        no = np.zeros((bsz, 1))
+        return _Factored(no, no > 0, no, no > 0, no[:, 0], np.zeros(bsz, bool), np.zeros(bsz, int))
+    h_sigma = _exact(g, c, b0, b1, out, sigma[:, None].astype(complex))[:, 0]
+    with np.errstate(all="ignore"):
+        shape_sigma = (np.prod(np.where(has_z, sigma[:, None] - zeros, 1.0), axis=1)
+                       / np.prod(np.where(has_p, sigma[:, None] - poles, 1.0), axis=1))
+        form = _Factored(zeros, has_z, poles, has_p, h_sigma / shape_sigma, np.zeros(bsz, bool), np.zeros(bsz, int))
+        err = np.abs(form.at(s_check, np.arange(bsz)) - h_check) / np.abs(h_check)
+    err = np.where(np.isfinite(err), err, np.inf)
+    form.ok = (err.max(axis=1) <= CHECK_RTOL) & np.isfinite(form.gain)
+    form.worst = err.argmax(axis=1)
+    return form
+
+
+def _batch(circuits: list[Circuit], f_hz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(H of every circuit on f_hz, whether each came from its factored form). Roots are most accurate near
+    the shift: a circuit that fails the check with its own frequency scale as shift is tried once more with
+    the shift at its worst check point, and is solved exactly if it fails again."""
+    g, c, b0, b1, out, sigma = _stack(circuits)
+    mats = (g, c, b0, b1, out)
+    s_check = 2j * np.pi * np.geomspace(f_hz.min(), f_hz.max(), CHECK_POINTS)
+    h_check = _exact(*mats, s_check)
+    s = 2j * np.pi * f_hz
+    result = np.empty((len(circuits), len(f_hz)), dtype=complex)
+    first = _factor(mats, sigma, s_check, h_check)
+    result[first.ok] = first.at(s, np.flatnonzero(first.ok))
+    factored = first.ok.copy()
+    retry = np.flatnonzero(~first.ok)
+    if len(retry):
+        second = _factor(tuple(m[retry] for m in mats), np.abs(s_check[first.worst[retry]]), s_check, h_check[retry])
+        result[retry[second.ok]] = second.at(s, np.flatnonzero(second.ok))
+        factored[retry] = second.ok
+    for i in np.flatnonzero(~factored):
+        result[i] = response(Pencil(g[i], c[i], b0[i], b1[i], out[i]), s)
+    return result, factored
+
+
+def sweep_hz(circuits: list[Circuit], f_hz: np.ndarray, chunk: int = 128) -> np.ndarray:
+    """H(j 2 pi f) for every circuit and frequency, (B, F) complex, `chunk` circuits at a time. Circuits whose
+    factored form misses the exact solves at the check points by more than CHECK_RTOL are solved exactly."""
+    return sweep_with_report(circuits, f_hz, chunk)[0]
+
+
+def sweep_with_report(circuits: list[Circuit], f_hz: np.ndarray, chunk: int = 128) -> tuple[np.ndarray, np.ndarray]:
+    """`sweep_hz` plus a (B,) mask of the circuits evaluated from their factored form (the rest: exact solves).
+    Chunks hold circuits of similar size, so that few are padded up to a much larger one: dense solves and
+    eigenvalues cost the cube of the padded size, and most circuits have 2 or 3 unknowns, a few have 12."""
+    f_hz = np.asarray(f_hz, dtype=float)
+    h = np.empty((len(circuits), len(f_hz)), dtype=complex)
+    factored = np.empty(len(circuits), dtype=bool)
+    order = np.argsort([_unknowns(c) for c in circuits], kind="stable")
+    for k in range(0, len(circuits), chunk):
+        rows = order[k : k + chunk]
+        h[rows], factored[rows] = _batch([circuits[i] for i in rows], f_hz)
+    return h, factored
