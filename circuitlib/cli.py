@@ -1,4 +1,8 @@
-"""Command line (DESIGN.md section 5). Bad input prints one line on stderr and exits with 2."""
+"""The command line: measure, simulate, generate, train, bench. JSON on request; bad input prints one line on
+stderr and exits with status 2, never a traceback.
+
+The model-based commands import torch and torch-geometric (about 4 s) only when they run, so that `measure`
+and `simulate` start quickly."""
 
 from __future__ import annotations
 
@@ -6,11 +10,18 @@ import argparse
 import json
 import math
 import sys
+from pathlib import Path
 
 import numpy as np
 
+from circuitlib.analysis.measure import measure
+from circuitlib.analysis.spec import RESPONSES
+from circuitlib.core.config import parse_config
 from circuitlib.core.errors import CircuitlibError
 from circuitlib.core.netlist import AcSweep, read_netlist_file
+from circuitlib.core.paths import DATASET
+from circuitlib.sim.ac import ENGINES, simulate
+from circuitlib.synthesis.values import ESERIES
 
 EXIT_BAD_INPUT = 2
 
@@ -37,8 +48,6 @@ def _fmt(value) -> str:
 
 
 def cmd_measure(args: argparse.Namespace) -> int:
-    from circuitlib.analysis.measure import measure
-
     parsed = read_netlist_file(args.file, args.out)
     m = measure(parsed.circuit)
     if args.json:
@@ -55,17 +64,8 @@ def cmd_measure(args: argparse.Namespace) -> int:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     parsed = read_netlist_file(args.file, args.out)
-    sweep = _sweep(args, parsed.ac)
-    if args.engine == "ngspice":
-        from circuitlib.sim.spice import simulate
-
-        result = simulate(parsed.circuit, sweep)
-        f_hz, h = result.f_hz, result.h
-    else:
-        from circuitlib.sim.mna import pencil, response_hz
-
-        f_hz = sweep.frequencies_hz()
-        h = response_hz(pencil(parsed.circuit), f_hz)
+    result = simulate(parsed.circuit, _sweep(args, parsed.ac), engine=args.engine)
+    f_hz, h = result.f_hz, result.h
     if args.json:
         print(json.dumps({"engine": args.engine, "f_hz": f_hz.tolist(), "re": h.real.tolist(), "im": h.imag.tolist()}))
         return 0
@@ -77,9 +77,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from circuitlib.design.generate import design
+    from circuitlib.design.generate import generate  # torch: loaded only for the model commands
 
-    designs = design(args.response, args.f, args.q, n=args.n, method=args.method, eseries=args.eseries,
+    designs = generate(args.response, args.f, args.q, n=args.n, method=args.method, eseries=args.eseries,
                      seed=args.seed)
     if args.json:
         print(json.dumps([d.to_json() for d in designs]))
@@ -93,10 +93,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from circuitlib.design.generate import DATASET
-    from circuitlib.report.bench import run
+    from circuitlib.report.bench import run  # torch: loaded only for the model commands
 
     out = run(args.quick, Path(args.dataset) if args.dataset else DATASET, args.seed)
     if args.json:
@@ -113,11 +110,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from circuitlib.core.config import parse_config
-    from circuitlib.design.generate import DATASET
-    from circuitlib.learn.dataset import load_records, verify_manifest
+    from circuitlib.learn.dataset import load_records, verify_manifest  # torch: loaded only for the model commands
     from circuitlib.learn.distributed import run_distributed
     from circuitlib.learn.training import TrainConfig, resolve_device
 
@@ -150,19 +143,19 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("simulate", help="AC sweep with ngspice or the nodal solver")
     s.add_argument("file")
     s.add_argument("--out", required=True, help="output node name")
-    s.add_argument("--engine", choices=("ngspice", "mna"), default="ngspice")
+    s.add_argument("--engine", choices=ENGINES, default="ngspice")
     s.add_argument("--fstart", type=float)
     s.add_argument("--fstop", type=float)
     s.add_argument("--ppd", type=int, help="points per decade")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_simulate)
     g = sub.add_parser("generate", help="design circuits that meet a specification")
-    g.add_argument("--response", required=True, choices=("lowpass", "highpass", "bandpass", "bandstop", "any"))
+    g.add_argument("--response", required=True, choices=RESPONSES)
     g.add_argument("--f", type=float, required=True, help="fc (low/highpass) or f0 (band filters), Hz")
     g.add_argument("--q", type=float, help="pole Q (low/highpass) or f0/BW (band filters)")
-    g.add_argument("--method", choices=("knn", "conditional", "refined", "analytic"), default="refined")
+    g.add_argument("--method", default="refined", help="knn, conditional, refined (default) or analytic")
     g.add_argument("-n", type=int, default=1)
-    g.add_argument("--eseries", choices=("E6", "E12", "E24", "E48", "E96", "E192"))
+    g.add_argument("--eseries", choices=ESERIES)
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--json", action="store_true")
     g.set_defaults(func=cmd_generate)

@@ -13,7 +13,7 @@ from circuitlib.core.circuit import Circuit, Edge
 from circuitlib.core.config import parse_config
 from circuitlib.core.errors import CircuitlibError, NetlistError, SimulationError, SpecificationError
 from circuitlib.core.netlist import MAX_BYTES, parse_netlist
-from circuitlib.design.generate import METHODS, GridConfig, design
+from circuitlib.design.generate import METHODS, GridConfig, generate
 from circuitlib.learn.ablation import AblationConfig
 from circuitlib.learn.dataset import config_from
 from circuitlib.learn.pole_zero import StudyConfig
@@ -89,7 +89,7 @@ def test_random_circuits_measure_and_simulate(circuit):
        st.floats(allow_nan=True, allow_infinity=True), st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True)))
 def test_random_specifications(response, f_hz, q):
     try:
-        (d,) = design(response, f_hz, q, method="analytic", verify=False)
+        (d,) = generate(response, f_hz, q, method="analytic", verify=False)
     except SpecificationError:
         return
     assert d.met(1e-6)

@@ -6,7 +6,8 @@ import pytest
 
 from circuitlib.core.netlist import AcSweep
 from circuitlib.report.seed_cases import load_cases
-from circuitlib.sim.mna import batch_response_hz, pencil, response_hz
+from circuitlib.sim.differentiable import batch_response_hz
+from circuitlib.sim.mna import pencil, response_hz
 from circuitlib.sim.spice import simulate
 
 SEED_SWEEP = AcSweep("dec", 200, 1.0, 1e6)

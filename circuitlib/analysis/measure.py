@@ -160,7 +160,16 @@ def _band(r: _Response, kind: str) -> tuple[float | None, float | None, str]:
 
 
 def measure(circuit: Circuit) -> Measurement:
-    """Validity, response class and every figure of DESIGN.md section 3 for one circuit."""
+    """Validity, response class and every figure (fc, f0, q, q_pole, order, poles, zeros) of one circuit.
+
+    A series RLC band-pass (L = 10 mH, C = 100 nF, output across R = 100 ohm): f0 = 1 / (2 pi sqrt(L C)) and
+    q = sqrt(L / C) / R.
+
+    >>> from circuitlib.core.circuit import Circuit, Edge
+    >>> m = measure(Circuit(1, {(1, 3): Edge(l_h=10e-3), (2, 3): Edge(c_f=100e-9), (0, 2): Edge(r_ohm=100.0)}))
+    >>> m.valid, m.response, round(m.f0_hz, 1), round(m.q, 3)
+    (True, 'bandpass', 5032.9, 3.162)
+    """
     found = structural_problems(circuit)
     if any(p.code in BLOCKING for p in found):
         return Measurement(False, [str(p) for p in found], None, absent={"all": f"cannot be analysed: {found[0]}"})

@@ -19,7 +19,15 @@ Q_RANGE = (0.02, 200.0)
 @dataclass(frozen=True)
 class Specification:
     """What a design must meet. For lowpass/highpass q is the pole Q (None: any order);
-    for bandpass/bandstop q is f0/BW; 'any' reads the highest-Q pole pair."""
+    for bandpass/bandstop q is f0/BW; 'any' reads the highest-Q pole pair.
+
+    >>> Specification("bandpass", 5e3, 20.0)
+    Specification(response='bandpass', f_hz=5000.0, q=20.0)
+    >>> Specification("bandpass", 5e3)
+    Traceback (most recent call last):
+    ...
+    circuitlib.core.errors.SpecificationError: a bandpass specification needs q
+    """
 
     response: str
     f_hz: float

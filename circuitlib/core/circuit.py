@@ -66,7 +66,13 @@ class Problem:
 
 @dataclass
 class Circuit:
-    """Nodes GND, VIN, VOUT plus `n_internal` internal nodes; edges keyed by (a, b) with a <= b."""
+    """Nodes GND (0), VIN (1), VOUT (2) plus `n_internal` internal nodes (3, 4, ...); edges keyed by node pairs
+    (a, b) with a <= b, each a parallel combination of at most one R, L and C.
+
+    >>> rc = Circuit(0, {(2, 1): Edge(r_ohm=1e3), (0, 2): Edge(c_f=1e-7)})
+    >>> sorted(rc.edges), [c.name for c in rc.components()]
+    ([(0, 2), (1, 2)], ['C1', 'R1'])
+    """
 
     n_internal: int = 0
     edges: dict[tuple[int, int], Edge] = field(default_factory=dict)

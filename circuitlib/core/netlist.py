@@ -136,7 +136,12 @@ def _source(tokens: list[str], where: str) -> str:
 
 
 def parse_netlist(text: str | bytes, output_node: str) -> Parsed:
-    """Parse a netlist; the input node is the one driven by its single V source."""
+    """Parse a netlist; the input node is the one driven by its single V source.
+
+    >>> parsed = parse_netlist("* divider\\nV1 a 0 AC 1\\nR1 a b 1k\\nR2 b 0 1k\\nC1 b 0 1u\\n", output_node="b")
+    >>> parsed.circuit.n_internal, parsed.node_names[1], parsed.element_names
+    (0, 'a', ['R1', 'R2', 'C1'])
+    """
     text = _check_text(text)
     elements: list[tuple[str, str, str, str, float]] = []
     source_node, ac = None, None
@@ -204,7 +209,15 @@ def _build(elements, source_node: str, output_node: str, ac: AcSweep | None) -> 
 
 
 def to_netlist(circuit: Circuit, ac: AcSweep | None = AcSweep(), title: str = "circuitlib netlist") -> str:
-    """SPICE text of `circuit`: the source drives vin, the output is vout, values exact (17 digits)."""
+    """SPICE text of `circuit`: the source drives vin, the output is vout, values exact (17 digits).
+
+    >>> print(to_netlist(Circuit(0, {(1, 2): Edge(r_ohm=1e3), (0, 2): Edge(c_f=1e-7)}), ac=None), end="")
+    * circuitlib netlist
+    VIN vin 0 DC 0 AC 1
+    C1 0 vout 1e-07
+    R1 vin vout 1000.0
+    .end
+    """
     lines = [f"* {title}", "VIN vin 0 DC 0 AC 1"]
     for comp in circuit.components():
         a, b = circuit.node_name(comp.node_a), circuit.node_name(comp.node_b)
@@ -216,7 +229,13 @@ def to_netlist(circuit: Circuit, ac: AcSweep | None = AcSweep(), title: str = "c
 
 
 def read_netlist_file(path: str, output_node: str) -> Parsed:
-    """Read and parse a netlist file; unreadable files raise NetlistError."""
+    """Read and parse a netlist file; unreadable files raise NetlistError.
+
+    >>> read_netlist_file("/nonexistent.cir", "out")
+    Traceback (most recent call last):
+    ...
+    circuitlib.core.errors.NetlistError: cannot read /nonexistent.cir: No such file or directory
+    """
     try:
         with open(path, "rb") as fh:
             data = fh.read(MAX_BYTES + 1)

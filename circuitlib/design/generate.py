@@ -19,23 +19,24 @@ import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
+import pandas as pd
 import torch
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from circuitlib.analysis.measure import Measurement, measure
 from circuitlib.analysis.spec import F_RANGE_HZ, Q_RANGE, Achieved, Specification, achieved, errors, meets
 from circuitlib.core.circuit import Circuit, topology_signature
-from circuitlib.core.errors import SpecificationError
-from circuitlib.core.netlist import to_netlist
-from circuitlib.core.paths import DATASET, PRODUCTION, REPRODUCTION
-from circuitlib.core.records import main_figures
-from circuitlib.learn import graphs
+from circuitlib.core.errors import CheckpointError, CircuitlibError, SpecificationError
+from circuitlib.core.netlist import parse_netlist, to_netlist
+from circuitlib.core.paths import DATASET, LATENT_INDEX, PRODUCTION, REPRODUCTION
+from circuitlib.learn import graphs, latent_index
+from circuitlib.learn.dataset import load_records, verify_manifest
+from circuitlib.learn.loading import load_model
 from circuitlib.sim.spice import ngspice_rel_err
 from circuitlib.synthesis import values as synth
-
-METHODS = ("knn", "conditional", "refined", "analytic")
 
 
 @dataclass
@@ -79,38 +80,38 @@ class Designer:
     """Holds the models (loaded once, SHA256-verified) and designs circuits for specifications."""
 
     def __init__(self, production: Path = PRODUCTION, reproduction: Path = REPRODUCTION, dataset: Path = DATASET,
-                 candidates: int = 16):
+                 candidates: int = 16, index: Path = LATENT_INDEX):
         self.paths = (Path(production), Path(reproduction), Path(dataset))
+        self.index_dir = Path(index)
         self.candidates_per_round = candidates
 
     @cached_property
     def production(self):
-        from circuitlib.learn.loading import load_model
-
         return load_model(self.paths[0])[0]
 
     @cached_property
     def reproduction(self):
-        from circuitlib.learn.loading import load_model
-
         return load_model(self.paths[1])[0]
 
     @cached_property
-    def train_records(self) -> list[dict]:
-        """The dataset's training split (SHA256-verified), which both latent tables are built from."""
-        from circuitlib.learn.dataset import load_records, verify_manifest
-
+    def index(self) -> latent_index.LatentIndex:
+        """The committed latent index when it matches the checkpoints; otherwise built from the dataset's
+        training split (SHA256-verified), which notebook 01 writes."""
+        try:
+            return latent_index.load(self.index_dir, self.paths[0], self.paths[1])
+        except CheckpointError as stale:
+            if not (self.paths[2] / "manifest.json").is_file():
+                raise CircuitlibError(f"{stale}; and there is no dataset at {self.paths[2]} to rebuild it from "
+                                      "(run notebook 01: make book)") from None
         manifest = verify_manifest(self.paths[2])
-        return [r for r in load_records(self.paths[2] / manifest["records"]) if r["split"] == "train"]
+        records = load_records(self.paths[2] / manifest["records"])
+        return latent_index.build(records, self.production, self.reproduction)
 
     @cached_property
     def knn_index(self) -> tuple[np.ndarray, list[str], np.ndarray]:
         """Training circuits' (log10 f, log10 q), responses and 8-D latent means (the seed's kNN table)."""
-        from circuitlib.learn.decoding import posterior_means
-
-        recs = [r for r in self.train_records if main_figures(r)[1] is not None]
-        keys = np.array([[math.log10(f), math.log10(q)] for f, q in map(main_figures, recs)])
-        return keys, [r["response"] for r in recs], posterior_means(self.reproduction, recs)
+        ix, rows = self.index, self.index.knn_rows
+        return np.stack([ix.log_f[rows], ix.log_q[rows]], axis=1), ix.response[rows].tolist(), ix.knn_z
 
     # ---------------------------------------------------------------- the four methods
 
@@ -129,9 +130,8 @@ class Designer:
     @cached_property
     def posterior_index(self) -> "_PosteriorIndex":
         """Training circuits' responses, figures and production-model posterior means (conditional's sampler)."""
-        from circuitlib.learn.decoding import posterior_means
-
-        return _PosteriorIndex.of(self.train_records, posterior_means(self.production, self.train_records))
+        ix = self.index
+        return _PosteriorIndex(ix.response, ix.log_f, ix.log_q, ix.any_log_f, ix.any_log_q, ix.z)
 
     def candidates(self, spec: Specification, count: int, seed: int) -> list[Circuit]:
         """`count` decodes of the production model conditioned on the specification. The latents are drawn from
@@ -195,6 +195,25 @@ class Designer:
                 break
 
 
+@dataclass(frozen=True)
+class Method:
+    """A registered way to propose circuits for a specification: `propose(designer, spec, n, seed)`."""
+
+    name: str
+    summary: str
+    uses_model: bool
+    propose: Callable[[Designer, Specification, int, int], list[Circuit]]
+
+
+REGISTRY: dict[str, Method] = {m.name: m for m in (
+    Method("knn", "the seed's k-nearest-neighbour latent average, decoded by the 8-D model", True, Designer.knn),
+    Method("conditional", "the specification-conditioned decoder, values as decoded", True, Designer.conditional),
+    Method("refined", "conditional candidates, values tuned exactly to the specification", True, Designer.refined),
+    Method("analytic", "closed-form textbook designs", False, Designer.analytic),
+)}
+METHODS = tuple(REGISTRY)
+
+
 Q_BANDWIDTH_DECADES = 0.05  # conditional's sampler: how far in log10 q a training circuit may be and still count
 
 
@@ -208,22 +227,6 @@ class _PosteriorIndex:
     any_log_f: np.ndarray  # natural frequency and Q of the highest-Q pole pair
     any_log_q: np.ndarray
     z: np.ndarray
-
-    @classmethod
-    def of(cls, records: list[dict], z: np.ndarray) -> "_PosteriorIndex":
-        from circuitlib.analysis.measure import pole_q
-        from circuitlib.sim.mna import PoleZero
-
-        log = lambda v: math.log10(v) if v else math.nan  # noqa: E731
-        main = [main_figures(r) for r in records]
-        any_fig = []
-        for r in records:
-            poles = np.array([complex(re, im) for re, im in r["poles"]], dtype=complex)
-            q, f_hz, _ = pole_q(PoleZero(poles, np.zeros(0, complex), np.zeros(0, complex), False))
-            any_fig.append((f_hz if q else None, q))
-        return cls(np.array([r["response"] for r in records]), np.array([log(f) for f, _ in main]),
-                   np.array([log(q) for _, q in main]), np.array([log(f) for f, _ in any_fig]),
-                   np.array([log(q) for _, q in any_fig]), z)
 
     def draw(self, spec: Specification, count: int, rng: np.random.Generator) -> tuple[np.ndarray, list]:
         """Rows of `count` training circuits for `spec` and the specification each is decoded with: the target
@@ -276,7 +279,7 @@ def evaluate(spec: Specification, method: str, circuit: Circuit, t0: float, veri
     return Design(spec, method, circuit, m, got, f_err, q_err, latency, err, eseries, notes)
 
 
-def design(response: str, f_hz: float, q: float | None = None, n: int = 1, method: str = "refined",
+def generate(response: str, f_hz: float, q: float | None = None, n: int = 1, method: str = "refined",
            eseries: str | None = None, seed: int = 0, designer: Designer | None = None,
            verify: bool = True) -> list[Design]:
     """Design `n` circuits for (response, f_hz, q) with `method`; each is measured and verified in ngspice."""
@@ -284,13 +287,13 @@ def design(response: str, f_hz: float, q: float | None = None, n: int = 1, metho
         raise SpecificationError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
     if not isinstance(n, int) or not 1 <= n <= 50:
         raise SpecificationError(f"n must be an integer from 1 to 50, not {n!r}")
-    if eseries is not None and eseries.upper() not in ("E6", "E12", "E24", "E48", "E96", "E192"):
-        raise SpecificationError(f"eseries must be one of E6, E12, E24, E48, E96, E192, not {eseries!r}")
+    if eseries is not None and eseries.upper() not in synth.ESERIES:
+        raise SpecificationError(f"eseries must be one of {', '.join(synth.ESERIES)}, not {eseries!r}")
     spec = Specification(response, f_hz, q)
     check_supported(spec)
     designer = designer or Designer()
     t0 = time.perf_counter()
-    circuits = getattr(designer, method)(spec, n, seed)
+    circuits = REGISTRY[method].propose(designer, spec, n, seed)
     return [evaluate(spec, method, c, t0, verify, eseries) for c in circuits[:n]]
 
 
@@ -324,8 +327,8 @@ class GridConfig(BaseModel, frozen=True):
     @field_validator("eseries")
     @classmethod
     def _eseries(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        if set(value) - {"E6", "E12", "E24", "E48", "E96", "E192"}:
-            raise ValueError("eseries must be among E6, E12, E24, E48, E96, E192")
+        if set(value) - set(synth.ESERIES):
+            raise ValueError(f"eseries must be among {', '.join(synth.ESERIES)}")
         return value
 
     @model_validator(mode="after")
@@ -351,7 +354,7 @@ def run_case(designer: Designer, spec: Specification, method: str, seed: int = 0
            "eseries": eseries or "exact"}
     t0 = time.perf_counter()
     try:
-        d = design(spec.response, spec.f_hz, spec.q, method=method, seed=seed, designer=designer, eseries=eseries)[0]
+        d = generate(spec.response, spec.f_hz, spec.q, method=method, seed=seed, designer=designer, eseries=eseries)[0]
     except SpecificationError as exc:
         return row | {"valid": False, "f_err": math.inf, "q_err": math.inf, "latency_ms": (time.perf_counter() - t0) * 1e3,
                       "topology": None, "netlist": None, "note": str(exc)}
@@ -364,8 +367,6 @@ def run_case(designer: Designer, spec: Specification, method: str, seed: int = 0
 
 def summarize(frame, tolerances=(0.01, 0.05, 0.10), train_topologies: set[str] | None = None):
     """Per method: share met at each tolerance, median errors, validity, unique and novel topologies, latency."""
-    import pandas as pd
-
     rows = []
     for method, part in frame.groupby("method", sort=False):
         worst = part[["f_err", "q_err"]].max(axis=1)
@@ -383,6 +384,4 @@ def summarize(frame, tolerances=(0.01, 0.05, 0.10), train_topologies: set[str] |
 
 def parse_design(netlist: str) -> Circuit:
     """The circuit of a design's netlist (as written by to_netlist: input vin, output vout)."""
-    from circuitlib.core.netlist import parse_netlist
-
     return parse_netlist(netlist, "vout").circuit

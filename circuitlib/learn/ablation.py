@@ -14,12 +14,16 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from pydantic import BaseModel, Field, field_validator
+from sklearn.cluster import KMeans
+from sklearn.metrics import silhouette_score
+from tqdm import tqdm
 
 from circuitlib.analysis.validity import problems
 from circuitlib.core.circuit import topology_signature
-from circuitlib.learn import graphs
+from circuitlib.learn import decoding, evaluation, graphs, training
 from circuitlib.learn.dataset import family_group
 
 COLUMNS = ("kl_weight", "seed", "val_recon_loss", "val_kl", "topology_exact", "active_units", "prior_valid_greedy",
@@ -55,8 +59,6 @@ def active_units(mu: np.ndarray, threshold: float = 0.01) -> int:
 
 def cluster_purity(mu: np.ndarray, labels: list[str], seed: int) -> float:
     """k-means with one cluster per label; the share of circuits in their cluster's majority label."""
-    from sklearn.cluster import KMeans
-
     k = len(set(labels))
     assign = KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(mu)
     labels = np.asarray(labels)
@@ -64,8 +66,6 @@ def cluster_purity(mu: np.ndarray, labels: list[str], seed: int) -> float:
 
 
 def silhouette(mu: np.ndarray, labels: list[str]) -> float:
-    from sklearn.metrics import silhouette_score
-
     return float(silhouette_score(mu, labels)) if len(set(labels)) > 1 else float("nan")
 
 
@@ -103,8 +103,6 @@ def prior_quality(circuits: list, train_topologies: set[str]) -> dict[str, float
 
 def run_one(cfg: AblationConfig, kl_weight: float, seed: int, records: list[dict]) -> dict:
     """Train one run and measure it; returns one row of kl_ablation.csv."""
-    from circuitlib.learn import decoding, evaluation, training
-
     torch.set_num_threads(1)
     rng = np.random.default_rng(seed)
     train_all = [r for r in records if r["split"] == "train"]
@@ -133,9 +131,6 @@ def run_one(cfg: AblationConfig, kl_weight: float, seed: int, records: list[dict
 
 def run(cfg: AblationConfig, records: list[dict], progress: bool = True) -> "pd.DataFrame":  # noqa: F821
     """Every (kl_weight, seed) run, in `cfg.workers` processes; one row per run, in a fixed order."""
-    import pandas as pd
-    from tqdm import tqdm
-
     jobs = [(w, s) for w in cfg.kl_weights for s in range(cfg.seeds)]
     with ProcessPoolExecutor(cfg.workers, mp_context=get_context("spawn")) as pool:
         futures = [pool.submit(run_one, cfg, w, s, records) for w, s in jobs]
@@ -163,8 +158,6 @@ SEED_KL_WEIGHT = 0.005  # the weight of the seed's "after KL" model
 def before_after(frame: "pd.DataFrame", after: float = SEED_KL_WEIGHT) -> "pd.DataFrame":  # noqa: F821
     """The seed's "Before vs After KL" table from measured means ± std: the smallest weight (0: no KL) against
     `after` (by default the seed's own weight)."""
-    import pandas as pd
-
     rows = {"topology exactness (val)": "topology_exact", "reconstruction loss (val)": "val_recon_loss",
             "KL (val)": "val_kl", "active latent units": "active_units",
             "prior samples valid, greedy decoding": "prior_valid_greedy",

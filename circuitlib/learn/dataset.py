@@ -23,13 +23,15 @@ from pathlib import Path
 from typing import Iterator
 
 import numpy as np
+import pandas as pd
 from pydantic import BaseModel, Field, field_validator, model_validator
+from tqdm import tqdm
 
 from circuitlib.analysis.measure import Measurement, measure
 from circuitlib.core.circuit import Circuit, Edge, topology_signature
 from circuitlib.core.config import parse_config
 from circuitlib.core.errors import CircuitlibError, SimulationError
-from circuitlib.core.files import atomic_write_bytes
+from circuitlib.core.files import atomic_write_bytes, sha256_file
 from circuitlib.core.netlist import to_netlist
 from circuitlib.core.records import FILTER_RESPONSES, main_figures
 from circuitlib.sim.spice import VERIFY_SWEEP, ngspice_rel_err
@@ -189,7 +191,7 @@ def default_executor(workers: int) -> Executor:
 def dask_executor(scheduler: str) -> Executor:
     """A concurrent.futures executor on a Dask distributed cluster (`scheduler` is its address). Each Dask
     worker process loads its own ngspice; run workers with one thread each (`--nthreads 1`)."""
-    from distributed import Client
+    from distributed import Client  # dask.distributed (heavy): only a run with a scheduler address needs it
 
     return Client(scheduler).get_executor()
 
@@ -203,8 +205,6 @@ def generate(cfg: DatasetConfig, executor: Executor | None = None, progress: boo
     With no `executor`, worker processes come from `make_executor()` (default: cfg.workers processes); when a
     worker dies (ngspice can crash its process), the pool is replaced and the wave is recomputed, so the run
     continues and the records are the same as without the crash."""
-    from tqdm import tqdm
-
     reserved = reserved_topologies(cfg)
     own = executor is None
     make_executor = make_executor or (lambda: default_executor(cfg.workers))
@@ -316,8 +316,12 @@ def load_records(path: Path) -> list[dict]:
 def verify_manifest(out_dir: Path) -> dict:
     """The manifest, after checking the records file against its SHA256."""
     out_dir = Path(out_dir)
-    manifest = json.loads((out_dir / "manifest.json").read_text())
-    digest = hashlib.sha256((out_dir / manifest["records"]).read_bytes()).hexdigest()
+    try:
+        manifest = json.loads((out_dir / "manifest.json").read_text())
+        digest = sha256_file(out_dir / manifest["records"])
+    except (OSError, KeyError, json.JSONDecodeError):
+        raise CircuitlibError(f"no complete dataset at {out_dir}: build it with notebook 01 (make book), "
+                              "or pass another dataset folder") from None
     if digest != manifest["sha256"]:
         raise CircuitlibError(f"{out_dir / manifest['records']} does not match the SHA256 in its manifest")
     return manifest
@@ -325,8 +329,6 @@ def verify_manifest(out_dir: Path) -> dict:
 
 def records_frame(records: list[dict]) -> "pd.DataFrame":  # noqa: F821
     """One row per record with the filter's main frequency and Q (`f_hz`, `q_main`) and a family group."""
-    import pandas as pd
-
     df = pd.DataFrame.from_records(records, exclude=["netlist", "poles", "zeros", "edges"])
     main = [main_figures(r) for r in records]
     df["f_hz"] = [f for f, _ in main]

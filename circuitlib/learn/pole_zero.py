@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import torch
 from pydantic import BaseModel, Field
 from scipy.optimize import linear_sum_assignment
@@ -25,6 +26,7 @@ from torch import nn
 from circuitlib.analysis.measure import class_from_levels
 from circuitlib.core.circuit import BLOCKING, Circuit, structural_problems, topology_signature
 from circuitlib.core.records import main_figures
+from circuitlib.learn import decoding, evaluation, training
 from circuitlib.learn.dataset import circuit_from_record
 from circuitlib.learn.graphs import values_log10_error
 from circuitlib.sim.mna import poles_zeros
@@ -296,10 +298,6 @@ def compare(model, records: list[dict], cfg: StudyConfig = StudyConfig()) -> tup
     Returns the score table (one row per method and subset) and {subset: {method or 'truth': [Roots]}}, plus
     per subset "same_topology": whether each decoded circuit has its original's topology, and the |log10| value
     errors of the decoded circuits with their original's topology, before and after polishing."""
-    import pandas as pd
-
-    from circuitlib.learn import decoding, evaluation, training
-
     train_recs = [r for r in records if r["split"] == "train"]
     subsets = evaluation.test_subsets(records)
     ref = lambda r: omega_ref(main_figures(r)[0])  # noqa: E731

@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 from pydantic import BaseModel, Field
 from torch_geometric.data import Batch
+from tqdm import tqdm
 
 from circuitlib.core.errors import CircuitlibError
 from circuitlib.learn import checkpoint, graphs
@@ -130,8 +131,6 @@ def train(cfg: TrainConfig, records: list[dict], dataset_sha256: str, out_dir: P
     Resumes from out_dir when its checkpoint has the same config and dataset. `stop_after` ends early
     (used to test interruption). Runs on `resolve_device(device)` (a GPU when present); the sampling noise
     comes from CPU generators, so a run draws the same noise on any device. The model returned is on the CPU."""
-    from tqdm import tqdm
-
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     where = resolve_device(device)

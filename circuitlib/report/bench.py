@@ -12,27 +12,38 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 
+from circuitlib.core.errors import CircuitlibError
 from circuitlib.core.netlist import AcSweep
+from circuitlib.design.generate import Designer, generate, grid_specs
+from circuitlib.learn import dataset, training
+from circuitlib.learn.models import CircuitVAE
+from circuitlib.sim.spice import simulate
+from circuitlib.sim.sweep import sweep_hz, sweep_with_report
 
 SEED_SWEEP = AcSweep("dec", 200, 1.0, 1e6)
 
 
-def _circuits(dataset_dir: Path, n: int, seed: int) -> list:
-    from circuitlib.learn.dataset import circuit_from_record, load_records, verify_manifest
-
-    manifest = verify_manifest(dataset_dir)
-    records = load_records(dataset_dir / manifest["records"])
+def bench_records(dataset_dir: Path, n: int, seed: int) -> list[dict]:
+    """n records of the dataset at `dataset_dir` (a random pick), or, where notebook 01 has not built it (a fresh
+    clone), n records generated now with the dataset's default configuration."""
+    try:
+        manifest = dataset.verify_manifest(dataset_dir)
+    except CircuitlibError:
+        return list(dataset.generate(dataset.DatasetConfig(n_circuits=max(10, n), seed=seed), progress=False))[:n]
+    records = dataset.load_records(dataset_dir / manifest["records"])
     pick = np.random.default_rng(seed).choice(len(records), size=min(n, len(records)), replace=False)
-    return [circuit_from_record(records[i]) for i in sorted(pick)]
+    return [records[i] for i in sorted(pick)]
+
+
+def circuits(dataset_dir: Path, n: int, seed: int) -> list:
+    return [dataset.circuit_from_record(r) for r in bench_records(dataset_dir, n, seed)]
 
 
 def simulation(circuits: list, sweep: AcSweep = SEED_SWEEP, repeats: int = 3) -> dict:
     """Circuits per second for ngspice and the factored sweep on the same circuits and frequencies: both warmed
     up on one circuit outside the timing (ngspice loaded, numpy's solvers touched), best of `repeats` runs each."""
-    from circuitlib.sim.spice import simulate
-    from circuitlib.sim.sweep import sweep_with_report
-
     f_hz = simulate(circuits[0], sweep).f_hz
     sweep_with_report(circuits[:1], f_hz)
     t_spice, spice = best_of(lambda: [simulate(c, sweep) for c in circuits], repeats)
@@ -47,18 +58,16 @@ def simulation(circuits: list, sweep: AcSweep = SEED_SWEEP, repeats: int = 3) ->
 def generation(n_specs: int, seed: int = 0) -> dict:
     """Median ms per specification of `refined` and `knn` (n = 1; as in notebook 04, the time to produce the
     design, without measuring it or verifying it in ngspice)."""
-    from circuitlib.design.generate import Designer, design, grid_specs
-
     designer = Designer()
     specs = grid_specs(n_specs, seed)
     out = {}
     for method in ("knn", "refined"):
-        design(specs[0].response, specs[0].f_hz, specs[0].q, method=method, designer=designer, verify=False)  # warm
+        generate(specs[0].response, specs[0].f_hz, specs[0].q, method=method, designer=designer, verify=False)  # warm
         ms = []
         for spec in specs:  # a design's latency_ms: from the specification to the circuit, before it is measured
             t0 = time.perf_counter()
             try:
-                ms.append(design(spec.response, spec.f_hz, spec.q, method=method, designer=designer,
+                ms.append(generate(spec.response, spec.f_hz, spec.q, method=method, designer=designer,
                                  verify=False)[0].latency_ms)
             except Exception:  # noqa: BLE001 - a spec a method cannot meet still costs its time
                 ms.append((time.perf_counter() - t0) * 1e3)
@@ -68,7 +77,7 @@ def generation(n_specs: int, seed: int = 0) -> dict:
     return out
 
 
-def training(dataset_dir: Path, n_graphs: int, seed: int = 0) -> dict:
+def training_speed(dataset_dir: Path, n_graphs: int, seed: int = 0) -> dict:
     """Graphs per second through one training epoch of the production architecture (2 threads)."""
     graphs = training_graphs(dataset_dir, n_graphs)
     return {"train_graphs_per_s": len(graphs) / epoch_cost(graphs, 96, seed), "train_graphs": len(graphs)}
@@ -77,9 +86,9 @@ def training(dataset_dir: Path, n_graphs: int, seed: int = 0) -> dict:
 def run(quick: bool, dataset_dir: Path, seed: int = 0) -> dict:
     n_circuits, n_specs, n_graphs = (200, 200, 512) if quick else (1000, 400, 2048)
     out = {"quick": quick}
-    out.update(simulation(_circuits(dataset_dir, n_circuits, seed)))
+    out.update(simulation(circuits(dataset_dir, n_circuits, seed)))
     out.update(generation(n_specs, seed))
-    out.update(training(dataset_dir, n_graphs, seed))
+    out.update(training_speed(dataset_dir, n_graphs, seed))
     return out
 
 
@@ -108,9 +117,6 @@ def growth_exponent(work: list[float], cost_s: list[float]) -> float:
 
 def sweep_cost(circuits: list, points_per_decade: int) -> dict:
     """Best of three wall times for ngspice and for the factored sweep on the same circuits, 1 Hz to 1 MHz."""
-    from circuitlib.sim.spice import simulate
-    from circuitlib.sim.sweep import sweep_hz
-
     sweep = AcSweep("dec", points_per_decade, 1.0, 1e6)
     simulate(circuits[0], sweep)
     f_hz = simulate(circuits[0], sweep).f_hz
@@ -120,19 +126,12 @@ def sweep_cost(circuits: list, points_per_decade: int) -> dict:
 
 def dataset_cost(n_circuits: int, workers: int = 2, seed: int = 0) -> float:
     """Seconds to generate, label and verify n_circuits records (nothing written)."""
-    from circuitlib.learn.dataset import DatasetConfig, generate
-
-    cfg = DatasetConfig(n_circuits=max(10, n_circuits), seed=seed, workers=workers)
-    return seconds(lambda: sum(1 for _ in generate(cfg, progress=False)))
+    cfg = dataset.DatasetConfig(n_circuits=max(10, n_circuits), seed=seed, workers=workers)
+    return seconds(lambda: sum(1 for _ in dataset.generate(cfg, progress=False)))
 
 
 def epoch_cost(graphs: list, dim: int, seed: int = 0) -> float:
     """Seconds for one training epoch over `graphs` of the production architecture at width `dim` (2 threads)."""
-    import torch
-
-    from circuitlib.learn import training
-    from circuitlib.learn.models import CircuitVAE
-
     cfg = training.TrainConfig(model={"latent_groups": (8, 8, 16), "dim": dim, "conditional": True,
                                    "values_at_spec_frequency": True}, epochs=1, seed=seed)
     torch.set_num_threads(cfg.threads)
@@ -143,9 +142,5 @@ def epoch_cost(graphs: list, dim: int, seed: int = 0) -> float:
 
 def training_graphs(dataset_dir: Path, n_graphs: int) -> list:
     """The first n_graphs training-split circuits as conditional model graphs."""
-    from circuitlib.learn import training
-    from circuitlib.learn.dataset import load_records, verify_manifest
-
-    manifest = verify_manifest(dataset_dir)
-    records = [r for r in load_records(dataset_dir / manifest["records"]) if r["split"] == "train"][:n_graphs]
+    records = [r for r in bench_records(dataset_dir, 2 * n_graphs, 0) if r["split"] == "train"][:n_graphs]
     return training.graphs_of(records, True)

@@ -86,7 +86,7 @@ def _serve(root: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
 
 
 def _browser():
-    from selenium import webdriver
+    from selenium import webdriver  # the book extra: only the browser check needs selenium
     from selenium.webdriver.chrome.service import Service
 
     opts = webdriver.ChromeOptions()

@@ -1,69 +1,17 @@
-"""Figures: schematics drawn with schemdraw from the same Circuit that writes the
-netlist (same element names and values), and Bode plots of the exact response."""
+"""Figures: Bode plots of the exact response, schematic and Bode side by side (the ladder drawing itself is in
+`schematic`), and the notebooks' charts."""
 
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-import schemdraw
-import schemdraw.elements as elm
+import pandas as pd
+import seaborn as sns
 
-from circuitlib.core.circuit import GND, VIN, VOUT, Circuit
+from circuitlib.core.circuit import Circuit
+from circuitlib.learn.pole_zero import METHODS
+from circuitlib.report.schematic import eng, schematic
 from circuitlib.sim.mna import pencil, response_hz
-
-_PREFIX = [(1e6, "M"), (1e3, "k"), (1, ""), (1e-3, "m"), (1e-6, "µ"), (1e-9, "n"), (1e-12, "p")]
-_UNIT = {"R": "Ω", "L": "H", "C": "F"}
-_SYMBOL = {"R": elm.Resistor, "L": elm.Inductor2, "C": elm.Capacitor}
-
-
-def eng(value: float, unit: str = "") -> str:
-    """Engineering notation: 12.3k, 4.7n."""
-    for scale, prefix in _PREFIX:
-        if abs(value) >= scale:
-            return f"{value / scale:.3g}{prefix}{unit}"
-    return f"{value:.3g}{unit}"
-
-
-def _bus_order(circuit: Circuit) -> list[int]:
-    return [GND, VIN] + list(range(3, circuit.n_nodes)) + [VOUT]
-
-
-def schematic(circuit: Circuit, ax: plt.Axes | None = None, title: str | None = None) -> plt.Figure:
-    """Every node is a vertical bus; every element is drawn between its two buses, labelled
-    with its netlist name and value, so the drawing and the netlist cannot disagree."""
-    order = _bus_order(circuit)
-    x = {node: 3.2 * i for i, node in enumerate(order)}
-    comps = circuit.components()
-    top = 2.0 * len(comps)
-    fig = ax.figure if ax is not None else plt.figure(figsize=(1.6 + 1.4 * len(order), 1.0 + 0.75 * len(comps)))
-    ax = ax or fig.add_subplot(111)
-    d = schemdraw.Drawing(canvas=ax, show=False)
-    d.config(fontsize=10, unit=2.0)
-    if True:
-        for node in order:
-            label = "GND" if node == GND else circuit.node_name(node)
-            d += elm.Line().at((x[node], 0)).to((x[node], top)).color("#555")
-            d += elm.Label().at((x[node], top + 0.5)).label(label, fontsize=11)
-        d += elm.Ground().at((x[GND], 0))
-        d += elm.SourceSin().at((x[VIN], -2.2)).to((x[VIN], 0)).label("1 V", loc="bot")
-        d += elm.Line().at((x[VIN], -2.2)).to((x[GND], -2.2))
-        d += elm.Line().at((x[GND], -2.2)).to((x[GND], 0))
-        for row, comp in enumerate(comps):
-            y = top - 1.0 - 2.0 * row
-            a, b = sorted((comp.node_a, comp.node_b), key=lambda n: x[n])
-            left, right = x[a], x[b]
-            mid = (left + right) / 2
-            d += elm.Dot().at((left, y))
-            d += elm.Dot().at((right, y))
-            d += elm.Line().at((left, y)).to((mid - 1.0, y))
-            d += _SYMBOL[comp.kind]().at((mid - 1.0, y)).to((mid + 1.0, y)).label(
-                f"{comp.name} {eng(comp.value, _UNIT[comp.kind])}", fontsize=9)
-            d += elm.Line().at((mid + 1.0, y)).to((right, y))
-    d.draw(show=False)
-    ax.set_axis_off()
-    if title:
-        ax.set_title(title)
-    return fig
 
 
 def bode(circuit: Circuit, f_hz: np.ndarray | None = None, ax: plt.Axes | None = None,
@@ -98,8 +46,6 @@ def schematic_and_bode(circuit: Circuit, title: str = "", target_hz: float | Non
 
 def coverage(df, seed_targets=None) -> plt.Figure:
     """Where the dataset's filters sit in frequency and Q (seaborn), with the seed's 18 targets overlaid."""
-    import seaborn as sns
-
     has_q = df.dropna(subset=["q_main"])
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), gridspec_kw={"width_ratios": [1.5, 1]})
     sns.scatterplot(data=has_q, x="f_hz", y="q_main", hue="group", s=9, alpha=0.6, linewidth=0, ax=axes[0])
@@ -120,8 +66,6 @@ def coverage(df, seed_targets=None) -> plt.Figure:
 
 def agreement(errors) -> plt.Figure:
     """Histogram of the per-circuit largest relative difference between ngspice and the nodal solver."""
-    import seaborn as sns
-
     fig, ax = plt.subplots(figsize=(6, 3.2))
     sns.histplot(np.log10(np.maximum(np.asarray(errors), 1e-17)), bins=40, ax=ax)
     ax.axvline(-6, color="crimson", ls="--", lw=1, label="acceptance 1e-6")
@@ -133,9 +77,6 @@ def agreement(errors) -> plt.Figure:
 
 def loss_curves(histories: dict[str, list[dict]]) -> plt.Figure:
     """Per-term training and validation loss against epoch, one panel per term (seaborn)."""
-    import pandas as pd
-    import seaborn as sns
-
     rows = [{"run": run, "epoch": h["epoch"], "split": split, "term": term, "loss": value}
             for run, hist in histories.items() for h in hist for split in ("train", "val")
             for term, value in h[split].items() if term != "total"]
@@ -148,8 +89,6 @@ def loss_curves(histories: dict[str, list[dict]]) -> plt.Figure:
 
 def latent_scatter(mu: np.ndarray, labels, title: str) -> plt.Figure:
     """First two principal components of the posterior means, coloured by label."""
-    import seaborn as sns
-
     centred = mu - mu.mean(axis=0)
     _, _, vt = np.linalg.svd(centred, full_matrices=False)
     xy = centred @ vt[:2].T
@@ -179,9 +118,6 @@ def reconstruction_scatter(frame) -> plt.Figure:
 
 def root_counts(records) -> plt.Figure:
     """Heatmap: how many circuits have each (number of poles, number of zeros)."""
-    import pandas as pd
-    import seaborn as sns
-
     df = pd.DataFrame({"poles": [len(r["poles"]) for r in records], "zeros": [len(r["zeros"]) for r in records]})
     table = df.value_counts().unstack(fill_value=0).sort_index()
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
@@ -195,8 +131,6 @@ def root_counts(records) -> plt.Figure:
 def s_plane(found: dict, indices: list[int], labels: list[str]) -> plt.Figure:
     """One row per example circuit, one column per method: true poles (x) and zeros (o) in black, predicted in
     red, in asinh(s / omega_ref) coordinates."""
-    from circuitlib.learn.pole_zero import METHODS
-
     methods = [m for m in METHODS if m in found]
     fig, axes = plt.subplots(len(indices), len(methods), figsize=(3.2 * len(methods), 2.7 * len(indices)),
                              squeeze=False)

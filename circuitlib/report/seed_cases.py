@@ -6,6 +6,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
+from circuitlib.analysis.measure import measure
+from circuitlib.analysis.spec import any_figures
 from circuitlib.core.circuit import Circuit
 from circuitlib.core.netlist import parse_netlist
 from circuitlib.core.paths import SEED_CASES
@@ -41,11 +45,6 @@ def load_categories(path: Path = SEED_CASES) -> dict[str, dict[str, float]]:
 
 def remeasure(cases: list[SeedCase]) -> "pd.DataFrame":  # noqa: F821
     """One row per seed case: what the seed reported next to what its own netlist measures."""
-    import pandas as pd
-
-    from circuitlib.analysis.measure import measure
-    from circuitlib.analysis.spec import any_figures
-
     rows = []
     for case in cases:
         m = measure(case.circuit)

@@ -49,7 +49,9 @@ class _Engine:
                 raise SimulationError("the ngspice shared library is not installed (apt-get install libngspice0)")
             os.environ.setdefault("NGSPICE_LIBRARY_PATH", lib)
             logging.getLogger("PySpice").setLevel(logging.CRITICAL)  # 'Unsupported Ngspice version 39' is harmless
-            from PySpice.Spice.NgSpice.Shared import NgSpiceShared
+            from PySpice.Spice.NgSpice.Shared import (
+                NgSpiceShared,  # after NGSPICE_LIBRARY_PATH is set: PySpice reads it on import
+            )
 
             cls.instance = NgSpiceShared.new_instance()
             cls.pid = os.getpid()

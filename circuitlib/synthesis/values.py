@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
+import eseries as es
 import numpy as np
 from scipy.optimize import brentq
 
@@ -20,6 +21,7 @@ from circuitlib.core.errors import SpecificationError
 from circuitlib.synthesis import families as fam
 
 TWO_PI = 2 * math.pi
+ESERIES = ("E6", "E12", "E24", "E48", "E96", "E192")  # IEC 60063 preferred-value series
 
 
 def scale(circuit: Circuit, freq: float = 1.0, impedance: float = 1.0, r: float = 1.0) -> Circuit:
@@ -125,8 +127,6 @@ def _tune_q(circuit: Circuit, spec: Specification) -> Circuit:
 
 def eseries_values(series: str) -> np.ndarray:
     """The normalized values of an IEC 60063 series (E6 ... E192) in [1, 10)."""
-    import eseries as es
-
     values = np.asarray(es.series(getattr(es, series.upper())), dtype=float)
     return values / 10 ** np.floor(np.log10(values[0]))
 
