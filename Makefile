@@ -1,11 +1,17 @@
-# circuitlib: two commands on a fresh Debian/Ubuntu machine with Python 3.11.
+# circuitlib: two commands on a fresh Debian/Ubuntu machine with Python 3.11 (and 3.13 for the second unit run).
 #   make book   set up .venv, execute every notebook in order (papermill), build the HTML book
-#   make test   set up .venv, run the unit tests and pytest --nbval on the notebooks
+#   make test   set up .venv, check the layers, the doctests, CITATION.cff, the unit tests on Python 3.11 and 3.13,
+#               and pytest --nbval on the notebooks
 #   make lab    JupyterLab in the same environment and kernel
 #   make serve  serve _build/html on localhost
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# Python 3.13 for the second unit-test run: on PATH, from pyenv, or Debian's python3.13 (apt, when root)
+PYTHON313 ?= $(shell for p in $$(command -v python3.13) $$HOME/.pyenv/versions/3.13*/bin/python3.13 /usr/bin/python3.13; do \
+                 "$$p" -c 'import sys' 2>/dev/null && { echo "$$p"; break; }; done)
 VENV := .venv
+VENV313 := .venv313
+VENVCFF := .venv-cff
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 KERNEL := python3
@@ -14,7 +20,7 @@ BOOK_NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
 PORT ?= 8000
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: setup ngspice chromium book notebooks html bookcheck test unit nbval lab serve clean
+.PHONY: setup ngspice chromium book notebooks html bookcheck test unit unit313 citation nbval lab serve clean
 
 setup: $(STAMP) ngspice chromium
 
@@ -62,12 +68,33 @@ book: notebooks html bookcheck
 	@echo "book: _build/html/index.html"
 
 unit: setup
-	TQDM_DISABLE=1 $(BIN)/pytest -q tests
+	$(BIN)/lint-imports --no-cache
+	TQDM_DISABLE=1 $(BIN)/pytest -q -n 2 --doctest-modules circuitlib tests
+
+# the unit tests again on Python 3.13 (torch 2.13.0 from PyPI there; the other versions constrained by the lock)
+$(VENV313)/.installed: requirements.lock pyproject.toml
+	@py="$(PYTHON313)"; \
+	if [ -z "$$py" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing python3.13 with apt"; apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3.13 python3.13-venv >/dev/null 2>&1; py=/usr/bin/python3.13; fi; \
+	"$$py" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null || { echo "Python 3.13 is needed for the second unit run: install python3.13 (or make PYTHON313=/path/to/python3.13)"; exit 1; }; \
+	"$$py" -m venv $(VENV313)
+	@echo "installing circuitlib[test] into $(VENV313) (log: $(VENV313)/pip.log)"
+	@$(VENV313)/bin/pip install --no-warn-script-location -c requirements.lock -e ".[test]" >$(VENV313)/pip.log 2>&1 || { tail -30 $(VENV313)/pip.log; exit 1; }
+	touch $@
+
+unit313: $(VENV313)/.installed ngspice
+	TQDM_DISABLE=1 $(VENV313)/bin/pytest -q -n 2 tests
+
+# CITATION.cff against the CFF schema; cffconvert pins jsonschema<4, so it lives in its own small venv
+citation:
+	@[ -x $(VENVCFF)/bin/cffconvert ] || { $(PYTHON) -m venv $(VENVCFF) && $(VENVCFF)/bin/pip install -q cffconvert==2.0.0 >/dev/null 2>&1; }
+	$(VENVCFF)/bin/cffconvert --validate -i CITATION.cff
 
 nbval: setup
 	TQDM_DISABLE=1 $(BIN)/pytest -q --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 1800 notebooks/ book/
 
-test: unit nbval
+test: unit unit313 citation nbval
 
 lab: setup
 	$(BIN)/jupyter lab --notebook-dir=.
@@ -77,4 +104,4 @@ serve:
 	$(BIN)/python -m http.server --bind 127.0.0.1 --directory _build/html $(PORT)
 
 clean:
-	rm -rf _build
+	rm -rf _build $(VENV313) $(VENVCFF)

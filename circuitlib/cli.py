@@ -95,7 +95,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from circuitlib.report.bench import run  # torch: loaded only for the model commands
 
-    out = run(args.quick, Path(args.dataset) if args.dataset else DATASET, args.seed)
+    for name in ("circuits", "specs", "graphs"):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
+            raise CircuitlibError(f"--{name} must be a positive integer")
+    out = run(args.quick, Path(args.dataset) if args.dataset else DATASET, args.seed,
+              (args.circuits, args.specs, args.graphs))
     if args.json:
         print(json.dumps(out))
         return 0
@@ -178,6 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--json", action="store_true")
     b.add_argument("--dataset", help="dataset folder (default: data/dataset)")
     b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--circuits", type=int, help="circuits in the simulation benchmark (default 200 quick, 1000)")
+    b.add_argument("--specs", type=int, help="specifications in the generation benchmark (default 200 quick, 400)")
+    b.add_argument("--graphs", type=int, help="graphs in the training benchmark (default 512 quick, 2048)")
     b.set_defaults(func=cmd_bench)
     return parser
 

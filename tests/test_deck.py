@@ -244,8 +244,9 @@ def test_temperature_coefficients() -> None:
     d = read("V1 in 0 AC 1\nR1 in 0 1k tc1=0.001 tc2=0\nR2 in 0 1k tc=0.001\nR3 in 0 1k tce=0.1\n")
     assert values(d) == {"R1": 1e3, "R2": 1e3, "R3": 1e3}
     assert any("temperature coefficients" in n and "lines 3, 4, 5" in n for n in d.notes)
-    # ngspice 39 stops on 'tc=a,b' ("unknown parameter"), and so does read_deck
-    assert "unexpected '0.015'" in refusal("V1 in 0 AC 1\nR1 in 0 1k tc=0.001,0.015\n")
+    # PSpice's tc=a,b: ngspice 39 stops on it ("unknown parameter"); read_deck accepts it with a note
+    d = read("V1 in 0 AC 1\nR_R1 in 0 1k TC=0,0\n")
+    assert d.elements[0].value == 1e3 and any("tc=a,b" in n and "(line 3)" in n for n in d.notes)
     message = refusal("V1 in 0 AC 1\nR1 in 0 1k tc1=0.001\n.temp 50\n")
     assert line_of(message) == 3 and "line 4" in message
 
@@ -258,6 +259,7 @@ def test_temperature_coefficients() -> None:
     ("R1 in 0 rmod l=1u", "'l' is not supported"),
     ("R1 in 0 1k r=2k", "twice"), ("R1 in 0 1k dtemp=5", "'dtemp' is not supported"),
     ("R1 in 0 1k ic=1", "'ic' is not supported"), ("R1 in {x} 1k", "not a node name"),
+    ("C1 in 0 1u ac=1", "'ac' is not supported"), ("R1 in 0 1k ac=-1", "ac= -1 is not positive"),
     ("R1 in 0 abc", "unknown name 'abc'"), ("R1 in 0 1k\"", "unexpected"),
 ])
 def test_bad_element_cards(card: str, words: str) -> None:
@@ -632,8 +634,8 @@ def test_refused_element_letters(card: str, words: str) -> None:
 @pytest.mark.parametrize("card,words", [
     (".model dmod D", ".model is refused"), (".func f(x) {x*2}", ".func is refused"),
     (".global vdd", ".global is refused"), (".csparam a=1", ".csparam is refused"),
-    (".if (a == 1)", ".if is refused"), (".endif", ".endif is refused"), (".pz in 0 out 0 vol pz", "'.pz'"),
-    (".sens v(out)", "'.sens'"), (".tf v(out) V1", "'.tf'"), (".foo", "'.foo' is not supported"),
+    (".if (a == 1)", ".if is refused"), (".endif", ".endif is refused"), (".pss 1k 1u out 1024", "'.pss'"),
+    (".foo", "'.foo' is not supported"),
     (".exec ls", "'.exec' is not supported"),
 ])
 def test_refused_dot_cards(card: str, words: str) -> None:
@@ -714,3 +716,34 @@ def test_reading_opens_no_file_and_runs_nothing(monkeypatch: pytest.MonkeyPatch)
     assert len(read(NESTED).elements) == 3
     for cards, _, _ in DANGEROUS:
         refusal(BASE + cards)
+
+
+def test_resistor_ac_value_is_used_as_ngspice_does_in_ac() -> None:
+    # ngspice 39 gives |V(2)| = 0.75 for this partition in .ac, i.e. it uses ac=15k, not the DC 5k
+    d = read("vin 1 0 DC 1V AC 1V\nr1 1 2 5K\nr2 2 0 5K ac=15k m=3\n")
+    assert values(d) == {"r1": 5e3, "r2": 5e3}
+    assert any("r2: used ac=15k" in n and "(line 4)" in n for n in d.notes)
+
+
+def test_cp1252_comment_bytes() -> None:
+    d = read_deck(b"* title\n* a dash \x96 in a comment\nV1 in 0 AC 1\nR1 in 0 1k\n")
+    assert d.elements[0].value == 1e3 and any("Windows-1252" in n for n in d.notes)
+    message = refusal(b"* title\nV1 in 0 AC 1\nR1 in 0 1k \x81\n")  # 0x81: undefined in cp1252 -> Latin-1 C1
+    assert line_of(message) == 3 and "U+0081" in message
+
+
+def test_ltspice_and_pspice_directives() -> None:
+    d = read(BASE + """\
+        .backanno
+        .noise V(noisy) V1 oct 10 1m 10Meg
+        .PROBE64 N(N04173) V([X_X1.B])
+        .tf v(tfout) V1
+        .four 1k v(fout)
+        .pz 1 0 pzout 0 vol pz
+        .pz 1 0 a b cur pz
+        .sens v(out)
+        .disto dec 10 1 1k
+        """)
+    assert d.probed_nodes == ("noisy", "n04173", "x_x1.b", "tfout", "fout", "pzout")
+    assert "ignored .backanno (line 5)" in d.notes and "ignored .pz (lines 10, 11)" in d.notes
+    assert any("skipped the .pz output a,b" in n for n in d.notes)

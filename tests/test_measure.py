@@ -8,7 +8,7 @@ import pytest
 from circuitlib.analysis.measure import measure
 from circuitlib.core.circuit import Circuit, Edge
 
-REL = 1e-3  # DESIGN.md: figures accurate to 0.1% up to Q = 100
+REL = 1e-3  # the definitions: figures accurate to 0.1% up to Q = 100
 
 
 def close(value, expected, rel=REL):

@@ -1,4 +1,4 @@
-"""The seed's 18 netlists re-measured under DESIGN.md's definitions."""
+"""The seed's 18 netlists re-measured under this repository's definitions."""
 
 import json
 

@@ -1,4 +1,4 @@
-"""Response class and figures (fc, f0, q, q_pole, order) with the definitions of DESIGN.md section 3.
+"""Response class and figures (fc, f0, q, q_pole, order) with the definitions of the book's definitions page.
 
 Figures are refined on the exact response: crossings by a root finder on log f,
 peaks and notches by a bounded optimizer, never read off a fixed sweep grid.
@@ -15,6 +15,7 @@ import numpy as np
 from scipy.optimize import brentq, minimize_scalar
 
 from circuitlib.core.circuit import BLOCKING, Circuit, structural_problems
+from circuitlib.sim.limits import limit_gain
 from circuitlib.sim.mna import Pencil, PoleZero, electrical_problems, pencil, poles_zeros, response_hz
 
 ZERO_LIMIT_DB = 60.0  # a limit this far below the largest gain counts as zero
@@ -50,10 +51,16 @@ class Measurement:
         return {k: getattr(self, k) for k in keys}
 
 
-class _Response:
-    """|H| on log10(f) for one pencil, with a search grid spanning the poles and zeros."""
+def _limit(circuit: Circuit, at: str) -> float:
+    """|H| at s -> 0 or infinity (`limits.limit_gain`); nan where the output floats (an invalid circuit)."""
+    gain = limit_gain(circuit, at)
+    return math.nan if gain is None else abs(gain)
 
-    def __init__(self, p: Pencil, pz: PoleZero):
+
+class _Response:
+    """|H| on log10(f) for one pencil, with a search grid spanning the poles and zeros, and the exact limits."""
+
+    def __init__(self, circuit: Circuit, p: Pencil, pz: PoleZero):
         self.p = p
         roots = np.concatenate([pz.poles, pz.zeros, pz.cancelled])
         roots = roots[np.isfinite(roots) & (np.abs(roots) > ROOT_AT_ZERO_RAD_S)]
@@ -67,8 +74,7 @@ class _Response:
         self.f_hz = np.unique(np.concatenate(grid))
         self.f_hz = self.f_hz[self.f_hz > 0]
         self.mag = np.abs(response_hz(p, self.f_hz))
-        self.h0 = abs(response_hz(p, np.array([lo * 1e-9]))[0])
-        self.hinf = abs(response_hz(p, np.array([hi * 1e9]))[0])
+        self.h0, self.hinf = _limit(circuit, "zero"), _limit(circuit, "infinity")  # exact, from the nodal forms
 
     def at(self, log_f: float) -> float:
         return float(abs(response_hz(self.p, np.array([10.0 ** log_f]))[0]))
@@ -101,7 +107,7 @@ class _Response:
 
 
 def classify(r: _Response, pz: PoleZero) -> str:
-    """Response class from the exact limits H(0) and H(infinity) (DESIGN.md section 3)."""
+    """Response class from the exact limits H(0) and H(infinity)."""
     if pz.identically_zero:
         return "none"
     if len(pz.poles) == 0 and len(pz.zeros) == 0:
@@ -178,7 +184,7 @@ def measure(circuit: Circuit) -> Measurement:
     found = [str(x) for x in found + electrical_problems(circuit, p, pz)]
     if any(x.startswith("singular_matrix") for x in found):
         return Measurement(False, found, None, absent={"all": f"cannot be analysed: {found[-1]}"})
-    r = _Response(p, pz)
+    r = _Response(circuit, p, pz)
     kind = classify(r, pz)
     m = Measurement(not found, found, kind, order=len(pz.poles),
                     poles=[[float(z.real), float(z.imag)] for z in pz.poles],

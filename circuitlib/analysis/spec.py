@@ -1,4 +1,4 @@
-"""Specifications (response, f_hz, q) and how a circuit's figures are read against one (DESIGN.md section 3)."""
+"""Specifications (response, f_hz, q) and how a circuit's figures are read against one (the book's definitions page)."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ import networkx as nx
 
 GND, VIN, VOUT = 0, 1, 2
 
-# Practical value ranges of DESIGN.md section 3 (validity).
+# Practical value ranges of a valid circuit.
 R_RANGE_OHM = (1.0, 10e6)
 L_RANGE_H = (1e-9, 10.0)
 C_RANGE_F = (1e-12, 10e-3)

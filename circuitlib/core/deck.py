@@ -16,7 +16,8 @@ between. Whole-line comments: `*`, `$`, `;`, `//`. Inline comments: `;` and `//`
 starts the line or follows a blank or tab (so `1$x` is a name). `*#` lines are ngspice commands and are
 refused. Reading stops at `.end`; the lines after it are ignored, but `.control` (which ngspice 39 still
 runs after `.end`), `.include`, `.lib`, `*#` and `shell` there are refused all the same.
-Text: bytes are decoded as UTF-8, else Latin-1 (LTspice writes Latin-1 `µ`); a leading BOM is dropped.
+Text: bytes are decoded as UTF-8, else as Windows-1252 (Latin-1 plus printable 0x80-0x9F, as PSpice
+writes comments), else Latin-1 (LTspice writes Latin-1 `µ`); a leading BOM is dropped.
 NUL bytes, control characters other than tab/CR/LF, format characters and line separators are refused;
 so is a deck over 256,000 bytes. Names are case-insensitive (canonical form: lower case).
 
@@ -25,13 +26,15 @@ Fields are separated by blanks, tabs and commas; `=`, `(` and `)` are tokens of 
 their lower-case names, and `Deck.node_spelling` keeps the first spelling seen.
 
 Elements (name = letter + anything, the letter alone is a valid name):
-    Rname n1 n2 value|r=value [m=..] [tc1=..] [tc2=..] [tc=..] [tce=..]   (also resistance=)
+    Rname n1 n2 value|r=value [m=..] [ac=..] [tc1=..] [tc2=..] [tc=a[,b]] [tce=..]  (also resistance=)
     Lname n1 n2 value|l=value [m=..] [ic=..] [tc1=..] [tc2=..]        (also inductance=)
     Cname n1 n2 value|c=value [m=..] [ic=..] [tc1=..] [tc2=..]        (also capacitance=)
 `m=` is ngspice's multiplier: m parallel copies, folded into `Element.value` (R/m, L/m, C*m; checked
-against ngspice 39). `ic=` and temperature coefficients are ignored with a note (they do not change an
-AC analysis at the nominal temperature); temperature coefficients together with `.temp` or
-`.options temp=/tnom=` are refused. A missing value is refused (ngspice would use 1 mOhm).
+against ngspice 39). `ac=` on a resistor is its AC resistance: ngspice uses it in `.ac`, so it becomes
+the value (with a note). `ic=` and temperature coefficients are ignored with a note (they do not change
+an AC analysis at the nominal temperature); temperature coefficients together with `.temp` or
+`.options temp=/tnom=` are refused. PSpice's `tc=a,b` is accepted with a note although ngspice 39
+stops on it. A missing value is refused (ngspice would use 1 mOhm).
 
 One independent voltage source:
     Vname n+ n- [[DC] v] [AC [mag [phase]]] [SIN|PULSE|PWL|EXP|SFFM|AM|TRNOISE|TRRANDOM (...) or bare]
@@ -59,14 +62,18 @@ X and `.param` cards only (no nested definitions). `Xname nodes... NAME [params:
 it: internal nodes become `x1.n1` (canonical, as ngspice names them), elements `X1.R2` (the user's
 spelling joined with '.'; ngspice says `r.x1.r2`). Parameters are looked up in the instance, then in
 the instantiating subcircuit, then globally (as ngspice does). Nesting deeper than 10 levels,
-recursion, and pin-count mismatches are refused; at most 2,000 elements and 2,000 instances.
+recursion, and pin-count mismatches are refused; at most 2,000 elements and 2,000 instances, and a
+work budget (card text and expression tokens re-read per instance) bounds the time any deck can take.
 `read_deck(text, subckt='NAME')` reads a deck that only defines subcircuits: NAME's body becomes the
 top level (its pins are the node names, element and node names stay unprefixed) and `source` is None.
 
-Dot cards: `.ac dec|oct|lin N fstart fstop` (one). Ignored with a note: `.op .tran .dc .noise .print
-.plot .probe .save .meas .measure .options .option .opt .temp .ic .nodeset .four .fourier .width .end`.
-`v(x) vdb(x) vm(x) vp(x) vr(x) vi(x)` in `.print .plot .probe .save .meas .measure` fill
-`probed_nodes`; `v(a,b)` is skipped with a note. Any other dot card is refused, naming it.
+Dot cards: `.ac dec|oct|lin N fstart fstop` (one; N a whole number up to 100,000; fstart > 0 except for
+`lin`, which may start at 0 as in ngspice; fstop >= fstart). Ignored with a note: `.op .tran .dc .noise .print
+.plot .probe .probe64 .save .meas .measure .options .option .opt .temp .ic .nodeset .four .fourier .width
+.tf .pz .sens .disto .backanno .end` (`.backanno` is in every LTspice export; the analyses are harmless).
+`v(x) vdb(x) vm(x) vp(x) vr(x) vi(x)`, and PSpice's `n(x)` and `v([x])`, in `.print .plot .probe
+.probe64 .save .meas .measure .noise .tf .four .fourier` fill `probed_nodes`, and so does the output
+node of `.pz in+ in- out 0 ...`; `v(a,b)` is skipped with a note. Any other dot card is refused.
 Refused element letters: D Q M J Z (active devices), E F G H (controlled sources), B (behavioural),
 S W (switches), T O U Y P (lines), K (mutual inductance), A (XSPICE), N (OSDI), I (current source).
 """
@@ -200,8 +207,7 @@ def _decode(data: str | bytes, notes: _Notes) -> str:
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
-            text = data.decode("latin-1")
-            notes.add("decoded as Latin-1 (the bytes are not UTF-8)", 1)
+            text = _decode_8bit(data, notes)
     else:
         text = data
         size = len(text.encode("utf-8", "surrogatepass"))
@@ -209,6 +215,17 @@ def _decode(data: str | bytes, notes: _Notes) -> str:
             raise _fail(1, f"the deck is {size} bytes; at most {MAX_BYTES} are read")
     text = text.removeprefix("\ufeff")
     _check_characters(text)
+    return text
+
+
+def _decode_8bit(data: bytes, notes: _Notes) -> str:
+    """Windows-1252 where every byte is defined there (it is Latin-1 except 0x80-0x9F), else Latin-1."""
+    try:
+        text = data.decode("cp1252")
+        notes.add("decoded as Windows-1252/Latin-1 (the bytes are not UTF-8)", 1)
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+        notes.add("decoded as Latin-1 (the bytes are not UTF-8)", 1)
     return text
 
 
@@ -687,7 +704,7 @@ def _param_defs(card: _Card) -> dict[str, tuple[str, int]]:
 
 
 def _split_args(toks: list[str]) -> tuple[list[str], list[tuple[str, list[str]]]]:
-    """Positional words, then name=value pairs (`params:` is skipped)."""
+    """Positional words, then name=value pairs (PSpice's `tc=a,b` takes two; `params:` is skipped)."""
     positional: list[str] = []
     keyed: list[tuple[str, list[str]]] = []
     index = 0
@@ -701,8 +718,13 @@ def _split_args(toks: list[str]) -> tuple[list[str], list[tuple[str, list[str]]]
         elif index + 1 < len(toks) and toks[index + 1] == "=":
             if index + 2 >= len(toks) or toks[index + 2] in ("=", "(", ")"):
                 raise _Problem(f"{_q(token)}= has no value")
-            keyed.append((token.lower(), [toks[index + 2]]))
+            values = [toks[index + 2]]
             index += 3
+            if token.lower() == "tc" and index < len(toks) and toks[index] not in ("=", "(", ")") and (
+                    index + 1 >= len(toks) or toks[index + 1] != "="):
+                values.append(toks[index])
+                index += 1
+            keyed.append((token.lower(), values))
         elif token in ("=", "(", ")"):
             raise _Problem(f"unexpected {_q(token)}")
         elif keyed:
@@ -814,9 +836,10 @@ _LETTER_REASONS = {
     "n": "OSDI (Verilog-A) devices are not supported",
     "i": "current sources are not supported: circuitlib circuits are driven by one voltage source",
 }
-_IGNORED_DOTS = {".op", ".tran", ".dc", ".noise", ".options", ".option", ".opt", ".temp", ".ic", ".nodeset",
-                 ".four", ".fourier", ".width"}
-_PROBE_DOTS = {".print", ".plot", ".probe", ".save", ".meas", ".measure"}
+_IGNORED_DOTS = {".op", ".tran", ".dc", ".options", ".option", ".opt", ".temp", ".ic", ".nodeset", ".width",
+                 ".backanno", ".pz", ".sens", ".disto"}
+_PROBE_DOTS = {".print", ".plot", ".probe", ".probe64", ".save", ".meas", ".measure", ".noise", ".tf", ".four",
+               ".fourier"}
 _REFUSED_DOTS = {
     ".model": "models mean semiconductor or non-ideal devices", ".func": "user functions are not supported",
     ".global": "global nodes are not supported", ".csparam": "it passes values to .control scripts",
@@ -824,7 +847,7 @@ _REFUSED_DOTS = {
     ".else": "conditional netlists are not supported", ".endif": "conditional netlists are not supported",
     ".endl": "libraries are not supported",
 }
-_PROBE_FUNCS = {"v", "vdb", "vm", "vp", "vr", "vi"}
+_PROBE_FUNCS = {"v", "vdb", "vm", "vp", "vr", "vi", "n"}
 _TRANSIENT = {"sin", "pulse", "pwl", "exp", "sffm", "am", "trnoise", "trrandom"}
 _SOURCE_WORDS = {"dc", "ac", "distof1", "distof2"} | _TRANSIENT
 _VALUE_KEYS = {"R": ("r", "resistance"), "L": ("l", "inductance"), "C": ("c", "capacitance")}
@@ -942,6 +965,8 @@ class _Reader:
             self._probes(toks, card.line)
         elif head in _IGNORED_DOTS:
             self.notes.add(f"ignored {head}", card.line)
+            if head == ".pz":
+                self._pz_probe(toks, card.line)
             if head == ".temp" or (head.startswith(".opt") and any(t.lower() in ("temp", "tnom") for t in toks)):
                 self.temp_lines.append(card.line)
         elif head in _REFUSED_DOTS:
@@ -1019,6 +1044,7 @@ class _Reader:
     def _element_value(self, name: str, kind: str, given: list[str], keyed: list[tuple[str, list[str]]],
                        scope: _Scope, line: int) -> float:
         token = given[0] if given else None
+        ac_token: str | None = None
         multiplier = 1.0
         for key, values in keyed:
             if key in _VALUE_KEYS[kind]:
@@ -1028,6 +1054,8 @@ class _Reader:
             elif key == "m":
                 multiplier = self._positive(values[0], f"{name}: m=", scope, line)
                 self.notes.add("m= read as m parallel copies (R/m, L/m, C*m), as ngspice does", line)
+            elif key == "ac" and kind == "R":
+                ac_token = values[0]
             elif key == "ic" and kind != "R":
                 self._value(values[0], scope, line)
                 self.notes.add("ignored IC= (initial conditions do not change an AC analysis)", line)
@@ -1038,6 +1066,10 @@ class _Reader:
         if token is None:
             raise _Problem(f"{name} has no value")
         value = self._positive(token, f"{name}: {_KIND_WORD[kind]}", scope, line)
+        if ac_token is not None:
+            value = self._positive(ac_token, f"{name}: ac=", scope, line)
+            self.notes.add(f"{name}: used ac={ac_token} as the resistance, as ngspice does in .ac "
+                           f"(its DC resistance {token} is not used)", line)
         value = value * multiplier if kind == "C" else value / multiplier
         if not math.isfinite(value) or value <= 0:
             raise _Problem(f"{name}: {_KIND_WORD[kind]} with m= is not a positive finite number")
@@ -1047,6 +1079,8 @@ class _Reader:
         if any(self._value(v, scope, line) != 0 for v in values):
             self.tc_lines.append(line)
         self.notes.add("ignored temperature coefficients (no effect at the nominal 27 \u00b0C)", line)
+        if len(values) > 1:
+            self.notes.add("accepted PSpice's tc=a,b (ngspice 39 stops on it)", line)
 
     def _check_temperature(self) -> None:
         if self.tc_lines and self.temp_lines:
@@ -1177,16 +1211,27 @@ class _Reader:
             raise _Problem(f".ac from {fstart:g} Hz to {fstop:g} Hz is not a valid {variation} sweep")
         self.ac, self.ac_line = AcCard(variation, int(points), fstart, fstop), line
 
+    def _probe(self, node: str) -> None:
+        canonical = "0" if node.lower() in ("0", "gnd") else node.lower()
+        if canonical not in self.probes:
+            self.probes.append(canonical)
+
+    def _pz_probe(self, toks: list[str], line: int) -> None:
+        """`.pz in+ in- out+ out- vol|cur pz|pol|zer`: the output node, when out- is ground."""
+        if len(toks) >= 5 and all(_NODE.fullmatch(t) for t in toks[1:5]):
+            if toks[4].lower() in ("0", "gnd"):
+                self._probe(toks[3])
+            else:
+                self.notes.add(f"skipped the .pz output {toks[3]},{toks[4]}: not a single node voltage", line)
+
     def _probes(self, toks: list[str], line: int) -> None:
         for index, token in enumerate(toks):
             if token.lower() not in _PROBE_FUNCS or index + 1 >= len(toks) or toks[index + 1] != "(":
                 continue
             close = toks.index(")", index + 2) if ")" in toks[index + 2:] else len(toks)
-            args = toks[index + 2:close]
+            args = [a[1:-1] if a.startswith("[") and a.endswith("]") else a for a in toks[index + 2:close]]
             if len(args) == 1 and _NODE.fullmatch(args[0]):
-                node = "0" if args[0].lower() in ("0", "gnd") else args[0].lower()
-                if node not in self.probes:
-                    self.probes.append(node)
+                self._probe(args[0])
             else:
                 shown = token + "(" + ",".join(args) + ")"
                 self.notes.add(f"skipped {_q(shown)}: not a single node voltage", line)

@@ -1,7 +1,7 @@
 """SPICE netlist text in and out.
 
 The reader is strict: it accepts R, L and C cards, one independent V source whose
-negative terminal is ground, comment lines, `.ac` and `.end` (DESIGN.md section 5).
+negative terminal is ground, comment lines, `.ac` and `.end`.
 Everything else (`.control`, `.include`, `.lib`, `shell`, subcircuits, models,
 other element letters) is rejected with a NetlistError before anything is simulated.
 """

@@ -1,4 +1,4 @@
-"""Specification-driven generation, four methods side by side (DESIGN.md section 4):
+"""Specification-driven generation, four methods side by side (the book's definitions page):
 
 - knn: the seed's method, the average latent of the k training circuits nearest to the specification,
   decoded by the 8-D reproduction model;

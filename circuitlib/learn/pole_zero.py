@@ -29,7 +29,7 @@ from circuitlib.core.records import main_figures
 from circuitlib.learn import decoding, evaluation, training
 from circuitlib.learn.dataset import circuit_from_record
 from circuitlib.learn.graphs import values_log10_error
-from circuitlib.sim.mna import poles_zeros
+from circuitlib.sim.mna import limits_of_roots, poles_zeros
 
 METHODS = ("fixed_2x2", "masked_set", "analytic")
 UNPOLISHED = "analytic_unpolished"  # an extra row of `compare`: decode_consistent's choice, values as decoded
@@ -62,7 +62,7 @@ def record_roots(record: dict, omega_ref_rad_s: float) -> Roots:
 
 def response_of_roots(roots: Roots) -> str:
     """Response class implied by the roots alone (unit gain), by measure's rule (`class_from_levels`) on |H|
-    over a grid spanning the roots, with the limits taken far beyond them as `measure` does."""
+    over a grid spanning the roots, with the exact limits of the rational function (`mna.limits_of_roots`)."""
     p, z = (_snap_origin(np.sinh(r) @ np.array([1, 1j])) for r in (roots.poles, roots.zeros))
     if not len(p) and not len(z):
         return "flat"
@@ -80,7 +80,7 @@ def response_of_roots(roots: Roots) -> str:
             return np.abs(num / den)
 
     h = mag(omega)
-    h0, hinf = mag(np.array([lo * 1e-9]))[0], mag(np.array([hi * 1e9]))[0]
+    h0, hinf = limits_of_roots(z, p, 0.0)
     peak = np.nanmax(np.concatenate([h[np.isfinite(h)], [h0, hinf]]))
     return class_from_levels(peak, h0, hinf, lambda: np.nanmin(h))
 

@@ -83,8 +83,11 @@ def training_speed(dataset_dir: Path, n_graphs: int, seed: int = 0) -> dict:
     return {"train_graphs_per_s": len(graphs) / epoch_cost(graphs, 96, seed), "train_graphs": len(graphs)}
 
 
-def run(quick: bool, dataset_dir: Path, seed: int = 0) -> dict:
-    n_circuits, n_specs, n_graphs = (200, 200, 512) if quick else (1000, 400, 2048)
+def run(quick: bool, dataset_dir: Path, seed: int = 0, sizes: tuple[int | None, int | None, int | None] = (None,) * 3
+        ) -> dict:
+    """Every figure of the benchmark; `sizes` overrides (circuits, specifications, training graphs)."""
+    default = (200, 200, 512) if quick else (1000, 400, 2048)
+    n_circuits, n_specs, n_graphs = (given or d for given, d in zip(sizes, default))
     out = {"quick": quick}
     out.update(simulation(circuits(dataset_dir, n_circuits, seed)))
     out.update(generation(n_specs, seed))

@@ -14,6 +14,7 @@ pencil bordered by the input and output vectors.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -242,3 +243,20 @@ def electrical_problems(circuit: Circuit, p: Pencil | None = None, pz: PoleZero 
         f_hz = abs(marginal[0]) / (2 * np.pi)
         return [Problem("singular_matrix", f"a lossless pole makes the nodal matrix singular at {f_hz:g} Hz")]
     return []
+
+
+def limits_of_roots(zeros: np.ndarray, poles: np.ndarray, log_gain: float) -> tuple[float, float]:
+    """|H(0)| and |H(infinity)| of H(s) = K prod(s - z) / prod(s - p), with log|K| = `log_gain`, exactly: from the
+    roots at the origin and the degrees, never from an evaluation at a small or large frequency. A limit that does
+    not exist as a number (more poles than zeros at the origin) is inf."""
+    zeros, poles = np.asarray(zeros, dtype=complex), np.asarray(poles, dtype=complex)
+    at_zero = int(np.sum(zeros == 0)) - int(np.sum(poles == 0))
+    if at_zero > 0:
+        h0 = 0.0
+    elif at_zero < 0:
+        h0 = math.inf
+    else:
+        h0 = math.exp(log_gain + np.log(np.abs(zeros[zeros != 0])).sum() - np.log(np.abs(poles[poles != 0])).sum())
+    degree = len(zeros) - len(poles)
+    hinf = 0.0 if degree < 0 else (math.exp(log_gain) if degree == 0 else math.inf)
+    return h0, hinf

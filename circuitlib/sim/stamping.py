@@ -75,8 +75,8 @@ def stamp(circuits: Sequence[Circuit]) -> Stamps:
 
     >>> from circuitlib.core.circuit import Circuit, Edge
     >>> st = stamp([Circuit(0, {(1, 2): Edge(r_ohm=1e3), (0, 2): Edge(c_f=1e-6)})])
-    >>> st.unknowns.tolist(), st.kinds.tolist()
-    ([1], [0, 2])
+    >>> st.unknowns.tolist(), st.kinds.tolist()  # one unknown (vout); C1 on edge (0, 2) comes before R1 on (1, 2)
+    ([1], [2, 0])
     """
     rows, elements, owner, sizes, unknowns = [], [], [], [], []
     for i, circuit in enumerate(circuits):

@@ -1,4 +1,4 @@
-"""Circuit families of DESIGN.md section 6, each a function (rng, target) -> Circuit.
+"""The dataset's circuit families (the book's definitions page), each a function (rng, target) -> Circuit.
 
 Second-order templates are built from a target natural frequency f_hz, a Q and an
 impedance level z0_ohm, so the dataset covers frequency and Q by construction.
@@ -19,7 +19,7 @@ import scipy.signal
 from circuitlib.core.circuit import GND, VIN, VOUT, Circuit, Edge
 
 TWO_PI = 2 * math.pi
-# Value ranges of the dataset (DESIGN.md section 6).
+# Value ranges of the dataset.
 DATA_R = (10.0, 1e6)
 DATA_L = (1e-6, 1.0)
 DATA_C = (10e-12, 100e-6)

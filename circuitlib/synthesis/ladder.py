@@ -22,7 +22,21 @@ Pipeline
      continued fraction (full removal of series L or shunt C), each finite zero j Omega by zero shifting
      (partial removal of a shunt C so that the remainder vanishes at j Omega, then full removal of a series
      parallel-LC trap; the dual form uses a partial series L and a shunt series-LC trap). The remainder is the
-     load resistor (doubly terminated) or an open/short (singly terminated).
+     load resistor (doubly terminated) or an open/short (singly terminated). The extraction order starts with
+     Saal & Ulbrich's (1958) order; if an element comes out negative, every other order is searched (including
+     early full removals at infinity when there are two or more zeros there, which switches the trap type).
+   * Numerics: the prototype's float poles and zeros are taken as exact; all polynomials are formed and expanded
+     in 60-digit ``decimal`` arithmetic and the spectral factor's roots are Newton-polished to that precision,
+     because the coefficient-based expansion loses about one digit per element in double precision. Where the
+     reflection zeros have exact structure (equal or matched terminations), D is re-derived from F F* + N N* so
+     that numerator, denominator and reflection polynomial are mutually exact. Every ladder is then checked
+     against gain_ref * H(j omega) (1e-6 relative or 1e-9 absolute) before it is returned.
+   * Even orders of elliptic and Chebyshev II: scipy's functions (type "a") have |H(inf)| != 0, which no
+     transformerless LC ladder can realise (at infinity every ladder is a wire or an open); ``variant="b"``
+     (highest zero moved to infinity) and ``variant="c"`` (elliptic, also lowest reflection zero moved to DC)
+     are the classical realisable forms (Saal & Ulbrich 1958). Some Chebyshev II functions of high order and
+     low attenuation have no positive-element ladder in this class (e.g. order 7 with 40 dB for equal
+     terminations); those raise ValueError.
 4. ``transform`` / ``denormalise``: lowpass -> lowpass/highpass/bandpass/bandstop element substitution and
    impedance/frequency scaling.
 5. ``response``: V_out/E by chained ABCD matrices, independent of any nodal solver.
@@ -99,28 +113,43 @@ def _combo(kind: str, children: Sequence[Net]) -> Net:
     return (kind, tuple(flat)) if len(flat) > 1 else flat[0]
 
 
+def _inv(x: np.ndarray) -> np.ndarray:
+    """1/x with 1/0 = inf and 1/inf = 0 (complex division would give nan)."""
+    x = np.asarray(x, dtype=complex)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        out = 1.0 / np.where((x == 0) | ~np.isfinite(x), 1.0, x)
+    return np.where(x == 0, np.inf, np.where(np.isfinite(x), out, 0.0))
+
+
+def _total(parts: list[np.ndarray]) -> np.ndarray:
+    """Sum of immittances in series/parallel; an infinite part makes the sum infinite."""
+    parts = [np.asarray(p, dtype=complex) for p in parts]
+    infinite = np.logical_or.reduce([~np.isfinite(p) for p in parts])
+    return np.where(infinite, np.inf, sum(np.where(np.isfinite(p), p, 0.0) for p in parts))
+
+
 def net_impedance(net: Net, s: np.ndarray) -> np.ndarray:
-    """Impedance (ohm) of a network at complex frequency s (rad/s)."""
+    """Impedance (ohm) of a network at complex frequency s (rad/s); inf for an open circuit."""
     kind = net[0]
     if kind == "L":
         return s * net[1]
     if kind == "C":
-        return 1.0 / (s * net[1])
+        return _inv(s * net[1])
     if kind == "series":
-        return sum(net_impedance(child, s) for child in net[1])
-    return 1.0 / net_admittance(net, s)
+        return _total([net_impedance(child, s) for child in net[1]])
+    return _inv(net_admittance(net, s))
 
 
 def net_admittance(net: Net, s: np.ndarray) -> np.ndarray:
-    """Admittance (siemens) of a network at complex frequency s (rad/s)."""
+    """Admittance (siemens) of a network at complex frequency s (rad/s); inf for a short circuit."""
     kind = net[0]
     if kind == "L":
-        return 1.0 / (s * net[1])
+        return _inv(s * net[1])
     if kind == "C":
         return s * net[1]
     if kind == "parallel":
-        return sum(net_admittance(child, s) for child in net[1])
-    return 1.0 / net_impedance(net, s)
+        return _total([net_admittance(child, s) for child in net[1]])
+    return _inv(net_impedance(net, s))
 
 
 def _leaves(net: Net) -> list[tuple[str, float]]:
@@ -331,7 +360,7 @@ def prototype_zpk(family: str, order: int, ripple_db: float | None = None, atten
         z, p, k = signal.lp2lp_zpk(z, p, k, wo=math.cosh(math.acosh(ratio) / order))
     else:
         z, p, k = _bessel_zpk(order, ripple_db)
-    z, p = np.asarray(z, dtype=complex), np.asarray(p, dtype=complex)
+    z, p = np.atleast_1d(np.asarray(z, dtype=complex)), np.atleast_1d(np.asarray(p, dtype=complex))
     _check_variant(family, order, variant)
     if variant == "b":
         return _type_b(z, p, k)
@@ -652,46 +681,95 @@ def _zero_shift(p: HPoly, q: HPoly, kind: str, omega: float):
     return arms[0], arms[1], t, u
 
 
-def _expand(p: HPoly, q: HPoly, kind: str, zeros: Sequence[float]):
-    """Ladder expansion of F = p/q (deg p = deg q + 1, kind "Z" or "Y"): zero shifting at each finite zero in
-    the given order, then the continued fraction at infinity (full removals, alternating kinds). Returns
-    (arms, (remainder, kind)): the constant left after the last element, as an immittance of that element's
-    kind; or None if some element came out non-positive."""
+def _full_step(p: HPoly, q: HPoly, kind: str):
+    """Full removal of the pole at infinity of F = p/q (a transmission zero at infinity): a shunt C (kind "Y")
+    or a series L (kind "Z"). Returns (arm, remainder) when that was the last element (the remainder is the
+    constant immittance left, of the same kind), (arm, (p', q', kind')) with F' = p'/q' the inverse of the
+    remainder otherwise, or None when the element is not positive or the remainder has no zero at infinity."""
+    c = p[-1] / q[-1]
+    if not c > 0:
+        return None
+    arm = Arm("shunt", _leaf("C", c)) if kind == "Y" else Arm("series", _leaf("L", c))
+    rest = _hp_shift_sub(p, c, q)
+    if len(q) == 1:
+        return arm, float(rest[0] / q[0])
+    if abs(rest[len(q) - 1]) > Dec(10) ** (20 - _PREC) * max(abs(x) for x in rest):
+        return None
+    return arm, (q, rest[: len(q) - 1], "Z" if kind == "Y" else "Y")
+
+
+def _search(p: HPoly, q: HPoly, kind: str, finite: tuple[float, ...], n_inf: int, prefer: Sequence[float]):
+    """Depth-first search over extraction sequences: each finite zero by zero shifting, zeros at infinity by
+    full removal (one of them always last; others may come earlier when n_inf >= 2, which switches the kind of
+    the traps that follow). Candidates are tried in the order of ``prefer`` (finite zeros) then infinity.
+    Returns (arms, (remainder, kind), sequence) for the first sequence with all elements positive, or None."""
+    if not finite:
+        arms: list[Arm] = []
+        for _ in range(n_inf):
+            step = _full_step(p, q, kind)
+            if step is None:
+                return None
+            arms.append(step[0])
+            if not isinstance(step[1], tuple):
+                return arms, (step[1], kind), [math.inf] * n_inf
+            p, q, kind = step[1]
+        return None
+    options = [w for w in prefer if w in finite] + ([math.inf] if n_inf >= 2 else [])
+    for w in options:
+        if w == math.inf:
+            step = _full_step(p, q, kind)
+            if step is None or not isinstance(step[1], tuple):
+                continue
+            head, (p2, q2, kind2), rest = [step[0]], step[1], (finite, n_inf - 1)
+        else:
+            step = _zero_shift(p, q, kind, w)
+            if step is None:
+                continue
+            head, (p2, q2, kind2), rest = list(step[:2]), (step[2], step[3], kind), \
+                (tuple(x for x in finite if x != w), n_inf)
+        out = _search(p2, q2, kind2, rest[0], rest[1], prefer)
+        if out is not None:
+            return head + out[0], out[1], [w] + out[2]
+    return None
+
+
+def _expand_any_order(p, q, kind, order: int, zeros: Sequence[float], zero_order: Sequence[float] | None):
+    """Expand F = p/q with the requested extraction sequence, or search (Saal & Ulbrich's spiral order with
+    the zeros at infinity last first). Returns ((arms, (remainder, kind)), sequence)."""
+    n_inf = order - 2 * len(zeros)
+    if zero_order is not None:
+        mids = sum(1 for w in zero_order if w == math.inf)
+        out = _fixed_sequence(p, q, kind, list(zero_order), n_inf - mids) if mids < n_inf else None
+    else:
+        out = _search(p, q, kind, tuple(zeros), n_inf, _spiral(zeros))
+    if out is None:
+        raise ValueError("No ladder of positive elements realises this function in this form: zero shifting gives "
+                         "a negative element for every extraction order (typical of Chebyshev II at low "
+                         "attenuation_db for its order).")
+    return (out[0], out[1]), out[2]
+
+
+def _fixed_sequence(p, q, kind, sequence: list[float], tail: int):
     arms: list[Arm] = []
-    for omega in zeros:
-        step = _zero_shift(p, q, kind, omega)
-        if step is None:
+    for w in sequence:
+        step = _full_step(p, q, kind) if w == math.inf else _zero_shift(p, q, kind, w)
+        if step is None or (w == math.inf and not isinstance(step[1], tuple)):
             return None
-        arms += step[:2]
-        p, q = step[2], step[3]
-    while True:
-        c = p[-1] / q[-1]
-        if not c > 0:
-            return None
-        arms.append(Arm("shunt", _leaf("C", c)) if kind == "Y" else Arm("series", _leaf("L", c)))
-        rest = _hp_shift_sub(p, c, q)
-        if len(q) == 1:
-            return arms, (float(rest[0] / q[0]), kind)
-        p, q, kind = q, rest[: len(q) - 1], ("Z" if kind == "Y" else "Y")
-
-
-def _expand_any_order(p, q, kind, zeros: Sequence[float], zero_order: Sequence[float] | None):
-    """Try the requested (or Saal & Ulbrich's spiral) extraction order, then every other order."""
-    first = list(zero_order) if zero_order is not None else _spiral(zeros)
-    orders = [first] + ([] if zero_order is not None else
-                        [list(o) for o in itertools.permutations(zeros) if list(o) != first])
-    for order in orders:
-        out = _expand(p, q, kind, order)
-        if out is not None and all(math.isfinite(v) and v > 0 for a in out[0] for _, v in a.elements()):
-            return out, order
-    raise ValueError("No zero-extraction order gives positive element values for this function and form.")
+        if w == math.inf:
+            arms.append(step[0])
+            p, q, kind = step[1]
+        else:
+            arms += step[:2]
+            p, q = step[2], step[3]
+    out = _search(p, q, kind, (), tail, [])
+    return None if out is None else (arms + out[0], out[1], sequence + out[2])
 
 
 def _match_zeros(zeros: np.ndarray, zero_order: Sequence[float] | None) -> list[float] | None:
     if zero_order is None:
         return None
-    picked = [float(zeros[np.argmin(np.abs(zeros - w))]) for w in zero_order]
-    if sorted(picked) != sorted(zeros.tolist()):
+    picked = [math.inf if w == math.inf else float(zeros[np.argmin(np.abs(zeros - w))]) for w in zero_order]
+    if sorted(w for w in picked if w != math.inf) != sorted(zeros.tolist()):
         raise ValueError(f"zero_order {list(zero_order)} must list each transmission zero {zeros.tolist()} once.")
     return picked
 
@@ -736,16 +814,21 @@ def _proto(family: str, order: int, ripple_db: float | None, attenuation_db: flo
 
 
 def _reflection_poly(pr: _Proto, num: HPoly, den: HPoly, delta: float, sigma: int, want_sign: int,
-                     form: str) -> HPoly:
-    """F(s) with F(s)F(-s) = D D* - K^2 N N* (delta = 1 - K^2), leading coefficient sigma, and sign(F(0)) =
-    want_sign (the sign of rl - rs) when F(0) != 0. Left-half-plane zeros by default (reflection zeros on the
-    j omega axis taken once each); a real zero is mirrored when that fixes the sign of F(0). Raises ValueError
-    if no spectral factor has that sign."""
+                     form: str, half: str = "lhp") -> tuple[HPoly, HPoly]:
+    """(F, D): F(s)F(-s) = D D* - K^2 N N* (delta = 1 - K^2) with leading coefficient sigma, and
+    sign(F(0)) = want_sign (the sign of rl - rs) when F(0) != 0. Left-half-plane zeros by default (reflection
+    zeros on the j omega axis taken once each; half="rhp" mirrors the others); a real zero is mirrored when
+    that fixes the sign of F(0).
+
+    With delta > 0, F is a polished spectral factor of the exact D D* - K^2 N N*. With delta = 0 the reflection
+    zeros have exact structure (multiplicity dc_mult at DC, double zeros on the axis), which the float poles
+    satisfy only to rounding; the expansion needs exact consistency, so the structured F is kept and D is
+    re-derived as the Hurwitz factor of F F* + N N* (its roots move by rounding-level amounts only).
+    Raises ValueError if no spectral factor has the requested sign."""
     dd, nn = _hp_even_square(den), _hp_even_square(num)
-    q = _hp_add(dd, nn, Dec(-1))
-    q[: pr.dc_mult] = [Dec(0)] * pr.dc_mult     # exact zeros: reflection zero of order dc_mult at DC
-    py = _hp_add(q, nn, Dec(float(delta)))
+    py = _hp_add(dd, nn, Dec(float(delta)) - 1)
     m0 = pr.dc_mult if delta == 0 else 0
+    py[:m0] = [Dec(0)] * m0                     # exact zeros: reflection zero of order dc_mult at DC
     rest = py[m0:]
     reals: list[Dec] = []
     if delta == 0 and pr.family != "bessel":    # reflection zeros all double, on the j omega axis
@@ -756,8 +839,9 @@ def _reflection_poly(pr: _Proto, num: HPoly, den: HPoly, delta: float, sigma: in
         yr, pairs = _hp_roots(rest)
         if any(y < 0 for y in yr):
             raise RuntimeError("Unexpected simple reflection zero on the j omega axis.")
-        reals = [-y.sqrt() for y in yr]
-        quads = [(-2 * sr, sr * sr + si * si) for sr, si in (_csqrt_lhp(a, b) for a, b in pairs)]
+        flip = -1 if half == "rhp" else 1
+        reals = [-flip * y.sqrt() for y in yr]
+        quads = [(-2 * flip * sr, sr * sr + si * si) for sr, si in (_csqrt_lhp(a, b) for a, b in pairs)]
     f = _hp_from_factors(m0, reals, quads, Dec(sigma))
     if want_sign and (f[0] > 0) != (want_sign > 0):
         if not reals:
@@ -766,7 +850,25 @@ def _reflection_poly(pr: _Proto, num: HPoly, den: HPoly, delta: float, sigma: in
                              "use the other form or swap the terminations.")
         reals[0] = -reals[0]
         f = _hp_from_factors(m0, reals, quads, Dec(sigma))
-    return f
+    if delta == 0:
+        den = _hurwitz_factor(_hp_add(_hp_even_square(f), nn), pr.p)
+    return f, den
+
+
+def _hurwitz_factor(g: HPoly, poles: np.ndarray) -> HPoly:
+    """The monic Hurwitz D with D(s)D(-s) = g(s^2), its roots polished from the given approximate poles."""
+    reals = [-_newton_real(g, Dec(float(x.real)) ** 2).sqrt() for x in poles if abs(x.imag) <= 1e-12 * abs(x)]
+    quads = []
+    for x in poles[poles.imag > 1e-12 * np.abs(poles)]:
+        y2 = Dec(float(x.real)) ** 2 - Dec(float(x.imag)) ** 2
+        yi = 2 * Dec(float(x.real)) * Dec(float(x.imag))
+        sr, si = _csqrt_lhp(*_newton_complex(g, y2, yi))
+        quads.append((-2 * sr, sr * sr + si * si))
+    den = _hp_from_factors(0, reals, quads, Dec(1))
+    check = _hp_add(_hp_even_square(den), g, Dec(-1))
+    if max(abs(c) for c in check) > Dec(10) ** -30 * max(abs(c) for c in g):
+        raise RuntimeError("Re-deriving the Hurwitz denominator failed.")
+    return den
 
 
 def _mismatch(pr: _Proto, r: float) -> tuple[float, float, str | None]:
@@ -786,16 +888,16 @@ def _mismatch(pr: _Proto, r: float) -> tuple[float, float, str | None]:
     return 0.0, exact, note
 
 
-def _doubly(pr: _Proto, r: float, form: str, zero_order) -> tuple[list[Arm], float, float, list[str]]:
+def _doubly(pr: _Proto, r: float, form: str, zero_order, half: str) -> tuple[list[Arm], float, float, list[str]]:
     """Doubly terminated ladder with rs = 1, rl = r: (arms, realised rl, gain_ref, notes)."""
     delta, r, note = _mismatch(pr, r)
     sigma = -1 if form == "shunt_first" else 1
     with _hp_context():
         num, den = _hp_zpk(pr)
-        f = _reflection_poly(pr, num, den, delta, sigma, (r > 1) - (r < 1), form)
+        f, den = _reflection_poly(pr, num, den, delta, sigma, (r > 1) - (r < 1), form, half)
         plus, minus = _hp_add(den, f), _hp_add(den, f, Dec(-1))
         p, q, kind = (minus, plus[:-1], "Y") if form == "shunt_first" else (plus, minus[:-1], "Z")
-        (arms, (value, last)), order = _expand_any_order(p, q, kind, pr.zeros.tolist(), zero_order)
+        (arms, (value, last)), order = _expand_any_order(p, q, kind, pr.order, pr.zeros.tolist(), zero_order)
     rl = value if last == "Z" else 1.0 / value
     if not abs(rl / r - 1.0) < 1e-9:
         raise RuntimeError(f"Synthesis ended on {rl!r} ohm instead of {r!r}: numerical failure.")
@@ -817,7 +919,7 @@ def _singly(pr: _Proto, open_output: bool, zero_order) -> tuple[list[Arm], str, 
         odd = [c if i % 2 == 1 else Dec(0) for i, c in enumerate(den)]
         even, odd = (even, odd[:-1]) if pole_at_inf_even else (even[:-1], odd)
         p, q = (even, odd) if pole_at_inf_even else (odd, even)
-        (arms, (value, last)), order = _expand_any_order(p, q, kind, pr.zeros.tolist(), zo)
+        (arms, (value, last)), order = _expand_any_order(p, q, kind, pr.order, pr.zeros.tolist(), zo)
     expected = "Y" if open_output else "Z"      # the remainder: open (Y = 0) or short (Z = 0)
     if last != expected or not abs(value) < 1e-9:
         raise RuntimeError("Singly terminated expansion did not end on an open/short: numerical failure.")
@@ -832,7 +934,7 @@ def _singly(pr: _Proto, open_output: bool, zero_order) -> tuple[list[Arm], str, 
 
 def synthesise(family: str, order: int, ripple_db: float | None = None, attenuation_db: float | None = None, *,
                rs_ohm: float = 1.0, rl_ohm: float | None = 1.0, form: str | None = None, variant: str = "a",
-               zero_order: Sequence[float] | None = None) -> Ladder:
+               zero_order: Sequence[float] | None = None, s11_zeros: str = "lhp") -> Ladder:
     """Exact LC ladder realising ``prototype_zpk(family, order, ripple_db, attenuation_db, variant)``.
 
     Terminations: ``rs_ohm > 0`` and ``rl_ohm > 0`` (doubly terminated; only rl/rs matters), ``rl_ohm=None``
@@ -844,8 +946,11 @@ def synthesise(family: str, order: int, ripple_db: float | None = None, attenuat
 
     ``form``: "shunt_first" or "series_first" (None: shunt_first when possible, else series_first; singly
     terminated ladders have one possible form). ``zero_order``: finite transmission-zero frequencies (rad/s,
-    normalised) in the order of extraction from the source (default: Saal & Ulbrich's spiral order, then any
-    order that gives positive elements).
+    normalised) in the order of extraction from the source; ``math.inf`` entries place a zero at infinity
+    (a full removal) early (default: Saal & Ulbrich's spiral order with the zeros at infinity last, then a
+    search over all sequences for one with positive elements). ``s11_zeros``: "lhp" (default, minimum-phase
+    reflection coefficient) or "rhp": the half plane of the reflection zeros that are not on the j omega axis
+    (doubly terminated only; for equal terminations "rhp" gives the mirror-image ladder, e.g. Bessel).
 
     Raises ValueError, with one sentence saying why, for unrealisable requests: rl/rs inside the forbidden
     band of a DC-lossy function (see ``realisable_ratio``), an even-order type a elliptic/Chebyshev II function
@@ -860,7 +965,9 @@ def synthesise(family: str, order: int, ripple_db: float | None = None, attenuat
     common = dict(family=pr.family, order=pr.order, variant=pr.variant, ripple_db=pr.ripple_db,
                   attenuation_db=pr.attenuation_db)
     if rs_ohm > 0 and rl_ohm is not None:
-        ladder = _doubly_with_form(pr, rl_ohm / rs_ohm, form, zeros, common)
+        if s11_zeros not in ("lhp", "rhp"):
+            raise ValueError(f"s11_zeros must be 'lhp' or 'rhp', got {s11_zeros!r}.")
+        ladder = _doubly_with_form(pr, rl_ohm / rs_ohm, form, zeros, common, s11_zeros)
     else:
         ladder = _singly_ladder(pr, rs_ohm, rl_ohm, form, zeros, common)
     _self_check(ladder, pr)
@@ -870,11 +977,11 @@ def synthesise(family: str, order: int, ripple_db: float | None = None, attenuat
 synthesize = synthesise
 
 
-def _doubly_with_form(pr: _Proto, r: float, form: str | None, zeros, common: dict) -> Ladder:
+def _doubly_with_form(pr: _Proto, r: float, form: str | None, zeros, common: dict, half: str) -> Ladder:
     tried: list[str] = []
     for f in ([form] if form else list(FORMS)):
         try:
-            arms, rl, gain, notes = _doubly(pr, r, f, zeros)
+            arms, rl, gain, notes = _doubly(pr, r, f, zeros, half)
         except ValueError as err:
             tried.append(str(err))
             continue
@@ -912,18 +1019,25 @@ def _self_check(ladder: Ladder, pr: _Proto) -> None:
 def response(ladder: Ladder, omega_rad_s) -> np.ndarray:
     """V_out/E (complex) at angular frequencies omega_rad_s, from chained ABCD matrices: the source resistor
     in series, each arm (series arm: [[1, Z], [0, 1]]; shunt arm: [[1, 0], [Y, 1]]), then the load. Only the
-    top row of the chain is needed: V_out/E = 1/(A + B/rl), or 1/A for an open output."""
+    top row of the chain is needed: V_out/E = 1/(A + B/rl), or 1/A for an open output. At an exact resonance
+    that opens a series arm or shorts a shunt arm (a transmission zero) the result is 0."""
     w = np.asarray(omega_rad_s, dtype=float)
     s = 1j * w
     a = np.ones_like(s)
     b = np.full_like(s, ladder.rs_ohm)
+    blocked = np.zeros(s.shape, dtype=bool)   # an open series arm or a shorted shunt arm (exact resonance)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for arm in ladder.arms:
+            x = net_impedance(arm.network, s) if arm.position == "series" else net_admittance(arm.network, s)
+            bad = ~np.isfinite(x)
+            blocked |= bad
+            x = np.where(bad, 0.0, x)
             if arm.position == "series":
-                b = a * net_impedance(arm.network, s) + b
+                b = a * x + b
             else:
-                a = a + b * net_admittance(arm.network, s)
-        return 1.0 / (a if ladder.rl_ohm is None else a + b / ladder.rl_ohm)
+                a = a + b * x
+        h = 1.0 / (a if ladder.rl_ohm is None else a + b / ladder.rl_ohm)
+    return np.where(blocked, 0.0, h)
 
 
 # ----------------------------------------------------------------------------------------------- scaling
