@@ -93,3 +93,8 @@ def ngspice_rel_err(circuit: Circuit, sweep: AcSweep = VERIFY_SWEEP) -> float:
     h = response_hz(pencil(circuit), result.f_hz)
     mask = np.abs(result.h) > 1e-9
     return float(np.max(np.abs(h[mask] - result.h[mask]) / np.abs(result.h[mask]))) if mask.any() else 0.0
+
+
+def gain_at(circuit: Circuit, f_hz: np.ndarray) -> np.ndarray:
+    """H at each of the frequencies `f_hz` (Hz, > 0) from ngspice, one single-point `.ac lin 1 f f` run each."""
+    return np.array([simulate(circuit, AcSweep("lin", 1, float(f), float(f))).h[0] for f in np.atleast_1d(f_hz)])
