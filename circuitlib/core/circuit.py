@@ -76,9 +76,11 @@ class Circuit:
 
     n_internal: int = 0
     edges: dict[tuple[int, int], Edge] = field(default_factory=dict)
+    names: dict[tuple[int, int, str], str] = field(default_factory=dict)  # (a, b, kind) -> a fixed name: "RS", "RL"
 
     def __post_init__(self) -> None:
         self.edges = {(min(a, b), max(a, b)): e for (a, b), e in self.edges.items()}
+        self.names = {(min(a, b), max(a, b), kind): name for (a, b, kind), name in self.names.items()}
 
     @property
     def n_nodes(self) -> int:
@@ -89,13 +91,17 @@ class Circuit:
         return {GND: "0", VIN: "vin", VOUT: "vout"}.get(node, f"n{node}")
 
     def components(self) -> list[Component]:
-        """All elements in a fixed order (sorted edges, then R, L, C), numbered per kind."""
+        """All elements in a fixed order (sorted edges, then R, L, C), numbered per kind; an element with a fixed
+        name (`names`, such as the terminations RS and RL) keeps it and takes no number."""
         counters = {"R": 0, "L": 0, "C": 0}
         out = []
         for (a, b) in sorted(self.edges):
             for kind, value in self.edges[(a, b)].parts():
-                counters[kind] += 1
-                out.append(Component(f"{kind}{counters[kind]}", kind, a, b, float(value)))
+                name = self.names.get((a, b, kind))
+                if name is None:
+                    counters[kind] += 1
+                    name = f"{kind}{counters[kind]}"
+                out.append(Component(name, kind, a, b, float(value)))
         return out
 
     def edge_class(self, a: int, b: int) -> str:

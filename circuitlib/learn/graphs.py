@@ -30,7 +30,8 @@ def edge_class_index(edge: Edge | None) -> int:
     return EDGE_CLASSES.index(edge.edge_class) if edge else 0
 
 
-def normalize(kind_index: int, value: float) -> float:
+def scaled_log_value(kind_index: int, value: float) -> float:
+    """log10 of a value of kind R, L or C (index 0, 1, 2), centred and scaled to order 1 (a regression target)."""
     return (math.log10(value) - float(LOG_CENTER[kind_index])) / float(LOG_SCALE[kind_index])
 
 
@@ -61,7 +62,7 @@ def targets(circuit: Circuit, max_nodes: int = MAX_NODES) -> Targets:
         for k, field in enumerate(FIELDS):
             v = getattr(edge, field)
             if v is not None:
-                values[j, t, k] = normalize(k, v)
+                values[j, t, k] = scaled_log_value(k, v)
     return Targets(len(order), classes, values)
 
 

@@ -47,14 +47,14 @@ class Roots:
         return len(self.poles), len(self.zeros)
 
 
-def normalize(roots_rad_s: list[list[float]] | np.ndarray, omega_ref_rad_s: float) -> np.ndarray:
+def roots_in_asinh_units(roots_rad_s: list[list[float]] | np.ndarray, omega_ref_rad_s: float) -> np.ndarray:
     """[[re, im], ...] in rad/s to asinh(s / omega_ref) per axis, (n, 2)."""
     arr = np.asarray(roots_rad_s, dtype=float).reshape(-1, 2)
     return np.arcsinh(arr / omega_ref_rad_s)
 
 
 def record_roots(record: dict, omega_ref_rad_s: float) -> Roots:
-    return Roots(normalize(record["poles"], omega_ref_rad_s), normalize(record["zeros"], omega_ref_rad_s))
+    return Roots(*(roots_in_asinh_units(record[k], omega_ref_rad_s) for k in ("poles", "zeros")))
 
 
 # ---------------------------------------------------------------- what the roots imply
@@ -236,7 +236,7 @@ def analytic_roots(circuit: Circuit, omega_ref_rad_s: float) -> Roots:
         return Roots(np.zeros((0, 2)), np.zeros((0, 2)))
     pz = poles_zeros(circuit)
     as_xy = lambda r: np.stack([r.real, r.imag], axis=1) if len(r) else np.zeros((0, 2))  # noqa: E731
-    return Roots(normalize(as_xy(pz.poles), omega_ref_rad_s), normalize(as_xy(pz.zeros), omega_ref_rad_s))
+    return Roots(*(roots_in_asinh_units(as_xy(r), omega_ref_rad_s) for r in (pz.poles, pz.zeros)))
 
 
 def merge_doublets(roots: Roots, rtol: float) -> Roots:

@@ -31,7 +31,7 @@ def scale(circuit: Circuit, freq: float = 1.0, impedance: float = 1.0, r: float 
         edges[key] = Edge(None if e.r_ohm is None else e.r_ohm * impedance * r,
                           None if e.l_h is None else e.l_h * impedance / freq,
                           None if e.c_f is None else e.c_f / (impedance * freq))
-    return Circuit(circuit.n_internal, edges)
+    return Circuit(circuit.n_internal, edges, dict(circuit.names))
 
 
 def centre_impedance(circuit: Circuit) -> Circuit:
