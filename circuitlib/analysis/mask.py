@@ -45,7 +45,8 @@ def _finite_positive(name: str, value: float, allow_zero: bool = False) -> float
 def _edges(name: str, value, pair: bool) -> tuple[float, ...]:
     values = tuple(value) if isinstance(value, (tuple, list)) else (value,)
     if len(values) != (2 if pair else 1):
-        raise MaskError(f"{name} must be {'a pair lo,hi' if pair else 'one frequency'} for this response, not {value!r}")
+        need = "a pair lo,hi" if pair else "one frequency"
+        raise MaskError(f"{name} must be {need} for this response, not {value!r}")
     out = tuple(_finite_positive(name, v) for v in values)
     if pair and not out[0] < out[1]:
         raise MaskError(f"{name} must be in increasing order with distinct edges, not {value!r}")
@@ -219,7 +220,8 @@ def verify(circuit: Circuit, mask: FilterMask) -> MaskReport:
         else:
             worst["stop_max"] = max(worst["stop_max"], (mx, f_mx))
     (pmin, f_pmin), (pmax, f_pmax), (smax, f_smax) = worst["pass_min"], worst["pass_max"], worst["stop_max"]
-    slacks = {"pass_max": mask.ripple_db - pmax, "pass_min": pmin + mask.ripple_db, "stop_max": -mask.attenuation_db - smax}
+    slacks = {"pass_max": mask.ripple_db - pmax, "pass_min": pmin + mask.ripple_db,
+              "stop_max": -mask.attenuation_db - smax}
     decisive = min(slacks, key=slacks.get)
     margin = slacks[decisive]
     return MaskReport(margin >= 0, pmin, pmax, smax, margin, f_pmin, f_pmax, f_smax, decisive)

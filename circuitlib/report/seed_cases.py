@@ -1,4 +1,5 @@
-"""The earlier system's 18 published cases (data/seed/seed_cases.json, transcribed from the seed's GENERATION_RESULTS.md)."""
+"""The earlier system's 18 published cases (data/seed/seed_cases.json, transcribed from the seed's
+GENERATION_RESULTS.md)."""
 
 from __future__ import annotations
 
