@@ -20,6 +20,7 @@ from circuitlib.core.config import parse_config
 from circuitlib.core.errors import CircuitlibError
 from circuitlib.core.netlist import AcSweep, read_netlist_file
 from circuitlib.core.paths import DATASET
+from circuitlib.core.records import FILTER_RESPONSES
 from circuitlib.sim.ac import ENGINES, simulate
 from circuitlib.synthesis.values import ESERIES
 
@@ -88,6 +89,45 @@ def cmd_generate(args: argparse.Namespace) -> int:
         status = "meets" if d.met(0.01) else "does NOT meet"
         print(f"* {d.method}: {status} the specification at 1% "
               f"(f error {_fmt(d.f_err)}, q error {_fmt(d.q_err)}, {d.latency_ms:.0f} ms)")
+        print(d.to_json()["netlist"])
+    return 0
+
+
+def _edges(text: str, name: str) -> float | tuple[float, float]:
+    """'1000' or '900,1100' (Hz)."""
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise CircuitlibError(f"--{name} must be a frequency in Hz or a pair lo,hi, not {text!r}") from None
+    return values[0] if len(values) == 1 else values
+
+
+def _load(text: str | None) -> float | None:
+    if text is None or text.lower() == "open":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise CircuitlibError(f"--load-ohm must be a resistance in ohm or 'open', not {text!r}") from None
+
+
+def cmd_design(args: argparse.Namespace) -> int:
+    from circuitlib.analysis.mask import FilterMask
+    from circuitlib.design.mask_design import design
+
+    mask = FilterMask(args.response, _edges(args.passband, "passband"), _edges(args.stopband, "stopband"),
+                      args.ripple_db, args.attenuation_db, args.source_ohm, _load(args.load_ohm))
+    designs = design(mask, method=args.method, n=args.n, family=args.family, form=args.form)
+    if args.json:
+        print(json.dumps([d.to_json() for d in designs]))
+        return 0
+    for d in designs:
+        r = d.verified or d.nodal
+        print(f"* {d.family} order {d.order}, {d.form}: {d.parts} parts ({d.inductors} L), "
+              f"{'meets' if r.met else 'does NOT meet'} the mask in {r.engine} (margin {r.margin_db:.3f} dB; "
+              f"passband {r.pass_min_db:.3f} to {r.pass_max_db:.3f} dB, stopband <= {r.stop_max_db:.2f} dB)")
+        for note in d.notes:
+            print(f"  note: {note}")
         print(d.to_json()["netlist"])
     return 0
 
@@ -163,6 +203,20 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--json", action="store_true")
     g.set_defaults(func=cmd_generate)
+    d = sub.add_parser("design", help="design ladders that meet a filter mask (classical synthesis, verified)")
+    d.add_argument("--response", required=True, choices=FILTER_RESPONSES)
+    d.add_argument("--passband", required=True, help="passband edge in Hz, or lo,hi for band filters")
+    d.add_argument("--stopband", required=True, help="stopband edge in Hz, or lo,hi for band filters")
+    d.add_argument("--ripple-db", type=float, required=True, help="largest passband deviation from G_ref, dB")
+    d.add_argument("--attenuation-db", type=float, required=True, help="least stopband attenuation re G_ref, dB")
+    d.add_argument("--source-ohm", type=float, default=0.0, help="source resistance (0: ideal source)")
+    d.add_argument("--load-ohm", help="load resistance, or 'open' (default)")
+    d.add_argument("--method", default="classical")
+    d.add_argument("--family", help="butterworth, chebyshev1, chebyshev2, elliptic or bessel (default: all)")
+    d.add_argument("--form", help="min-inductor or min-capacitor (default: both)")
+    d.add_argument("-n", type=int, default=3, help="how many of the best designs")
+    d.add_argument("--json", action="store_true")
+    d.set_defaults(func=cmd_design)
     t = sub.add_parser("train", help="train the VAE (on a GPU when present); under torchrun, with DDP")
     t.add_argument("--out", required=True, help="checkpoint folder")
     t.add_argument("--dataset", help="dataset folder (default: data/dataset)")
