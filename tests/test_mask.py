@@ -1,4 +1,5 @@
-"""Filter masks: every inconsistent mask refused with one line, and exact verification against closed forms and ngspice."""
+"""Filter masks: every inconsistent mask refused with one line; exact verification against closed forms and
+ngspice."""
 
 import math
 
@@ -84,3 +85,10 @@ def test_ngspice_agrees_with_the_nodal_verification(circuit, mask):
     for key in ("pass_min_db", "pass_max_db", "stop_max_db", "margin_db"):
         assert getattr(ng, key) == pytest.approx(getattr(nodal, key), abs=0.01), key
     assert ng.engine == "ngspice" and ng.met == nodal.met
+
+
+def test_group_delay_over_the_passband_matches_the_rc_closed_form():
+    fp, tau = 500.0, 1e3 * 1e-7
+    report = verify(RC, FilterMask("lowpass", fp, 20e3, 1.0, 20.0))
+    assert report.delay_max_s == pytest.approx(tau / (1 + (2 * math.pi * fp / 1e3 * tau) ** 2), rel=1e-6)
+    assert report.delay_min_s == pytest.approx(tau / (1 + (2 * math.pi * fp * tau) ** 2), rel=1e-9)

@@ -24,7 +24,7 @@ from circuitlib.core.records import FILTER_RESPONSES
 from circuitlib.core.netlist import AcSweep
 from circuitlib.sim import spice
 from circuitlib.sim.limits import limit_gain
-from circuitlib.sim.mna import pencil, poles_zeros, response_hz
+from circuitlib.sim.mna import group_delay_s, pencil, poles_zeros, response_hz
 
 BEYOND_DECADES = 3.0  # bands are sampled this far beyond their outer edges (and the limits taken exactly)
 GRID_PPD = 200  # points per decade of the verification grid, plus dense windows at sharp poles and zeros
@@ -140,11 +140,13 @@ class MaskReport:
     pass_max_hz: float
     stop_max_hz: float
     decisive: str  # "pass_min", "pass_max" or "stop_max": the figure the margin comes from
+    delay_min_s: float  # group delay over the passband(s), from the exact nodal solver
+    delay_max_s: float
     engine: str = "mna"
 
     def to_json(self) -> dict:
         return {k: getattr(self, k) for k in ("met", "pass_min_db", "pass_max_db", "stop_max_db", "margin_db",
-                                              "engine")}
+                                              "delay_min_s", "delay_max_s", "engine")}
 
 
 def _grid(lo_hz: float, hi_hz: float, marks_hz: np.ndarray) -> np.ndarray:
@@ -199,6 +201,20 @@ def band_extremes(circuit: Circuit, lo_hz: float, hi_hz: float, marks_hz: np.nda
     return lo_pt[0], lo_pt[1], hi_pt[0], hi_pt[1]
 
 
+def _finite(lo_hz: float, hi_hz: float) -> tuple[float, float]:
+    """A band with its open ends closed BEYOND_DECADES past the finite edge."""
+    return (lo_hz if lo_hz > 0 else hi_hz / 10 ** BEYOND_DECADES,
+            hi_hz if math.isfinite(hi_hz) else lo_hz * 10 ** BEYOND_DECADES)
+
+
+def passband_delay_s(circuit: Circuit, mask: FilterMask, marks_hz: np.ndarray) -> tuple[float, float]:
+    """(min, max) group delay in seconds over the passbands (open ends closed BEYOND_DECADES past the edge)."""
+    p = pencil(circuit)
+    taus = [group_delay_s(p, _grid(*_finite(lo, hi), marks_hz)) for kind, lo, hi in mask.bands() if kind == "pass"]
+    tau = np.concatenate(taus)
+    return float(tau.min()), float(tau.max())
+
+
 def verify(circuit: Circuit, mask: FilterMask) -> MaskReport:
     """The mask's figures for `circuit` (its terminations included as elements), from the exact nodal solver.
 
@@ -220,11 +236,12 @@ def verify(circuit: Circuit, mask: FilterMask) -> MaskReport:
         else:
             worst["stop_max"] = max(worst["stop_max"], (mx, f_mx))
     (pmin, f_pmin), (pmax, f_pmax), (smax, f_smax) = worst["pass_min"], worst["pass_max"], worst["stop_max"]
+    delay = passband_delay_s(circuit, mask, marks)
     slacks = {"pass_max": mask.ripple_db - pmax, "pass_min": pmin + mask.ripple_db,
               "stop_max": -mask.attenuation_db - smax}
     decisive = min(slacks, key=slacks.get)
     margin = slacks[decisive]
-    return MaskReport(margin >= 0, pmin, pmax, smax, margin, f_pmin, f_pmax, f_smax, decisive)
+    return MaskReport(margin >= 0, pmin, pmax, smax, margin, f_pmin, f_pmax, f_smax, decisive, *delay)
 
 
 def verify_ngspice(circuit: Circuit, mask: FilterMask, nodal: MaskReport | None = None) -> MaskReport:
@@ -253,4 +270,5 @@ def verify_ngspice(circuit: Circuit, mask: FilterMask, nodal: MaskReport | None 
               "stop_max": -mask.attenuation_db - worst["stop_max"]}
     decisive = min(slacks, key=slacks.get)
     return MaskReport(slacks[decisive] >= 0, worst["pass_min"], worst["pass_max"], worst["stop_max"], slacks[decisive],
-                      nodal.pass_min_hz, nodal.pass_max_hz, nodal.stop_max_hz, decisive, "ngspice")
+                      nodal.pass_min_hz, nodal.pass_max_hz, nodal.stop_max_hz, decisive, nodal.delay_min_s,
+                      nodal.delay_max_s, "ngspice")

@@ -260,3 +260,13 @@ def limits_of_roots(zeros: np.ndarray, poles: np.ndarray, log_gain: float) -> tu
     degree = len(zeros) - len(poles)
     hinf = 0.0 if degree < 0 else (math.exp(log_gain) if degree == 0 else math.inf)
     return h0, hinf
+
+
+def group_delay_s(p: Pencil, f_hz: np.ndarray) -> np.ndarray:
+    """Group delay -d arg H / d omega (seconds) at each frequency, exactly: with A = G + sC and A x = b0 + s b1,
+    dH/ds = c^T A^{-1} (b1 - C x), and tau = -Re(H'(s) / H(s)) at s = j omega."""
+    s = 2j * np.pi * np.atleast_1d(np.asarray(f_hz, dtype=float))
+    a = p.G[None] + s[:, None, None] * p.C[None]
+    x = solve_refined(a, (p.b0[None] + s[:, None] * p.b1[None])[..., None])[..., 0]
+    dx = solve_refined(a, (p.b1[None] - x @ p.C.T)[..., None])[..., 0]
+    return -np.real((dx @ p.c) / (x @ p.c))

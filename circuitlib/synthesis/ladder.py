@@ -71,19 +71,32 @@ Units: angular frequencies are rad/s (``omega_rad_s``), ordinary frequencies Hz 
 from __future__ import annotations
 
 import decimal
-import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Sequence, Union
 
 import numpy as np
 from numpy.polynomial import polynomial as P
 from scipy import optimize, signal
 
 __all__ = [
-    "FAMILIES", "RESPONSES", "FORMS", "VARIANTS", "Arm", "Ladder", "min_order", "prototype_zpk",
-    "realisable_ratio", "synthesise", "synthesize", "denormalise", "transform", "response", "g_values",
-    "net_impedance", "net_admittance",
+    "FAMILIES",
+    "FORMS",
+    "RESPONSES",
+    "VARIANTS",
+    "Arm",
+    "Ladder",
+    "denormalise",
+    "g_values",
+    "min_order",
+    "net_admittance",
+    "net_impedance",
+    "prototype_zpk",
+    "realisable_ratio",
+    "response",
+    "synthesise",
+    "synthesize",
+    "transform",
 ]
 
 FAMILIES = ("butterworth", "chebyshev1", "chebyshev2", "elliptic", "bessel")
@@ -97,7 +110,7 @@ _CHECK_ATOL = 1e-9   # ... or absolute error, as a fraction of gain_ref, in deep
 
 # A two-terminal LC network: ("L", l_h) | ("C", c_f) | ("series", (net, ...)) | ("parallel", (net, ...)).
 Net = tuple
-Band = Union[float, Sequence[float]]
+Band = float | Sequence[float]
 
 
 # ----------------------------------------------------------------------------------------------- data structures
@@ -420,7 +433,7 @@ def _type_b(z: np.ndarray, p: np.ndarray, k: float) -> tuple[np.ndarray, np.ndar
     w2 = _finite_zeros(z)[-1] ** 2
     h0 = abs(k * np.prod(-z) / np.prod(-p))
     zk = z[np.abs(np.abs(z) ** 2 - w2) > 1e-9 * w2]
-    new_y = lambda y: y * (w2 - 1.0) / (w2 + y)  # noqa: E731
+    new_y = lambda y: y * (w2 - 1.0) / (w2 + y)
     return _regain(_map_zeros(zk, new_y), _map_poles(p, new_y), h0)
 
 
@@ -433,7 +446,7 @@ def _type_c(z: np.ndarray, p: np.ndarray, k: float) -> tuple[np.ndarray, np.ndar
     a = -refl[-1]
     g = (1.0 - a) / (w2 - 1.0)
     zk = z[np.abs(np.abs(z) ** 2 - w2) > 1e-9 * w2]
-    new_y = lambda y: (y + a) / (g * (w2 + y))  # noqa: E731
+    new_y = lambda y: (y + a) / (g * (w2 + y))
     return _regain(_map_zeros(zk, new_y), _map_poles(p, new_y), 1.0)
 
 
@@ -522,8 +535,9 @@ def _hp_context():
     return decimal.localcontext(decimal.Context(prec=_PREC, Emax=999999, Emin=-999999))
 
 
-def _hp_add(a: HPoly, b: HPoly, scale: Dec = Dec(1)) -> HPoly:
-    """a + scale * b."""
+def _hp_add(a: HPoly, b: HPoly, scale: Dec | None = None) -> HPoly:
+    """a + scale * b (scale 1 by default)."""
+    scale = Dec(1) if scale is None else scale
     out = list(a) + [Dec(0)] * max(0, len(b) - len(a))
     for i, x in enumerate(b):
         out[i] += scale * x
@@ -581,7 +595,7 @@ def _hp_from_factors(m0: int, reals: Sequence[Dec], quads: Sequence[tuple[Dec, D
     return poly
 
 
-def _hp_zpk(pr: "_Proto") -> tuple[HPoly, HPoly]:
+def _hp_zpk(pr: _Proto) -> tuple[HPoly, HPoly]:
     """(N, D) from the prototype's float zeros (all on the j omega axis) and poles, taken as exact."""
     reals = [Dec(float(x.real)) for x in pr.p if abs(x.imag) <= 1e-12 * abs(x)]
     quads = [(-2 * Dec(float(x.real)), Dec(float(x.real)) ** 2 + Dec(float(x.imag)) ** 2)
@@ -962,8 +976,8 @@ def synthesise(family: str, order: int, ripple_db: float | None = None, attenuat
                                                                                      and rl_ohm > 0)):
         raise ValueError("Need rs_ohm >= 0 (0 = ideal source) and rl_ohm > 0 or None (open output).")
     zeros = _match_zeros(pr.zeros, zero_order)
-    common = dict(family=pr.family, order=pr.order, variant=pr.variant, ripple_db=pr.ripple_db,
-                  attenuation_db=pr.attenuation_db)
+    common = {"family": pr.family, "order": pr.order, "variant": pr.variant, "ripple_db": pr.ripple_db,
+              "attenuation_db": pr.attenuation_db}
     if rs_ohm > 0 and rl_ohm is not None:
         if s11_zeros not in ("lhp", "rhp"):
             raise ValueError(f"s11_zeros must be 'lhp' or 'rhp', got {s11_zeros!r}.")
@@ -1061,7 +1075,7 @@ def denormalise(ladder: Ladder, impedance_ohm: float, omega_rad_s: float) -> Lad
     if not (impedance_ohm > 0 and omega_rad_s > 0):
         raise ValueError("impedance_ohm and omega_rad_s must be positive.")
     r0, w = float(impedance_ohm), float(omega_rad_s)
-    leaf = lambda k, v: _leaf(k, v * r0 / w if k == "L" else v / (r0 * w))  # noqa: E731
+    leaf = lambda k, v: _leaf(k, v * r0 / w if k == "L" else v / (r0 * w))
     return _rebuild(ladder, leaf, r0, edges_rad_s=tuple(e * w for e in ladder.edges_rad_s))
 
 
