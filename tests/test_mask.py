@@ -92,3 +92,35 @@ def test_group_delay_over_the_passband_matches_the_rc_closed_form():
     report = verify(RC, FilterMask("lowpass", fp, 20e3, 1.0, 20.0))
     assert report.delay_max_s == pytest.approx(tau / (1 + (2 * math.pi * fp / 1e3 * tau) ** 2), rel=1e-6)
     assert report.delay_min_s == pytest.approx(tau / (1 + (2 * math.pi * fp * tau) ** 2), rel=1e-9)
+
+
+@pytest.mark.parametrize("args", [
+    ["--passband", "2500", "--stopband", "1000"],
+    ["--passband", "1000", "--stopband", "2500", "--ripple-db", "-1"],
+    ["--passband", "1k", "--stopband", "2500"],
+    ["--passband", "1000", "--stopband", "2500", "--load-ohm", "fifty"],
+    ["--passband", "1000", "--stopband", "2500", "--family", "gaussian"],
+])
+def test_the_design_command_refuses_a_bad_mask_with_one_line(args, capsys):
+    from circuitlib.cli import main
+
+    base = {"--ripple-db": "0.5", "--attenuation-db": "40"}
+    argv = ["design", "--response", "lowpass", *args]
+    for k, v in base.items():
+        if k not in args:
+            argv += [k, v]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: ") and "Traceback" not in err
+
+
+def test_the_design_command_meets_a_textbook_mask(capsys):
+    from circuitlib.cli import main
+
+    assert main(["design", "--response", "lowpass", "--passband", "1000", "--stopband", "2500", "--ripple-db", "0.5",
+                 "--attenuation-db", "40", "--source-ohm", "50", "--load-ohm", "50", "-n", "1", "--json"]) == 0
+    import json
+
+    (d,) = json.loads(capsys.readouterr().out)
+    assert d["verified"]["met"] and d["verified"]["engine"] == "ngspice" and d["parts"] <= 5
+    assert "RS vin" in d["netlist"] and "RL 0 vout" in d["netlist"] and d["cross_check"]["max_abs_diff_db"] < 0.01
