@@ -79,8 +79,8 @@ $(VENV313)/.installed: requirements.lock pyproject.toml
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3.13 python3.13-venv >/dev/null 2>&1; py=/usr/bin/python3.13; fi; \
 	"$$py" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null || { echo "Python 3.13 is needed for the second unit run: install python3.13 (or make PYTHON313=/path/to/python3.13)"; exit 1; }; \
 	"$$py" -m venv $(VENV313)
-	@echo "installing circuitlib[test] into $(VENV313) (log: $(VENV313)/pip.log)"
-	@$(VENV313)/bin/pip install --no-warn-script-location -c requirements.lock -e ".[test]" >$(VENV313)/pip.log 2>&1 || { tail -30 $(VENV313)/pip.log; exit 1; }
+	@echo "installing circuitlib[test,book] into $(VENV313) (log: $(VENV313)/pip.log)"
+	@$(VENV313)/bin/pip install --no-warn-script-location -c requirements.lock -e ".[test,book]" >$(VENV313)/pip.log 2>&1 || { tail -30 $(VENV313)/pip.log; exit 1; }
 	touch $@
 
 unit313: $(VENV313)/.installed ngspice
