@@ -18,10 +18,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize_scalar
 
+from circuitlib.analysis.measure import resonance_windows_hz
 from circuitlib.core.circuit import Circuit
 from circuitlib.core.errors import SpecificationError
-from circuitlib.core.records import FILTER_RESPONSES
 from circuitlib.core.netlist import AcSweep
+from circuitlib.core.records import FILTER_RESPONSES
 from circuitlib.sim import spice
 from circuitlib.sim.limits import limit_gain
 from circuitlib.sim.mna import group_delay_s, pencil, poles_zeros, response_hz
@@ -162,11 +163,7 @@ def _marks(circuit: Circuit) -> np.ndarray:
     pz = poles_zeros(circuit)
     roots = np.concatenate([pz.poles, pz.zeros])
     roots = roots[np.isfinite(roots) & (np.abs(roots) > 0)]
-    out = [np.abs(roots) / (2 * math.pi), np.abs(roots.imag) / (2 * math.pi)]
-    for r in roots:
-        q = abs(r) / (2 * abs(r.real)) if r.real else 1e6
-        if q > 1:
-            out.append(abs(r) / (2 * math.pi) * (1 + np.linspace(-4, 4, 81) / q))
+    out = [np.abs(roots) / (2 * math.pi), np.abs(roots.imag) / (2 * math.pi)] + resonance_windows_hz(roots)
     marks = np.concatenate(out)
     return marks[marks > 0]
 

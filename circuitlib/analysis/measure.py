@@ -51,6 +51,17 @@ class Measurement:
         return {k: getattr(self, k) for k in keys}
 
 
+def resonance_windows_hz(roots_rad_s: np.ndarray) -> list[np.ndarray]:
+    """Dense frequency windows (Hz) around the sharp roots: 81 points across +-4/Q of |root| for every root with
+    Q = |root| / (2 |Re root|) above 1 (a root on the j omega axis counts as Q = 1e6)."""
+    out = []
+    for root, f_hz in zip(roots_rad_s, np.abs(roots_rad_s) / (2 * np.pi)):
+        q = abs(root) / (2 * abs(root.real)) if root.real else 1e6
+        if q > 1:
+            out.append(f_hz * (1 + np.linspace(-4, 4, 81) / q))
+    return out
+
+
 def _limit(circuit: Circuit, at: str) -> float:
     """|H| at s -> 0 or infinity (`limits.limit_gain`); nan where the output floats (an invalid circuit)."""
     gain = limit_gain(circuit, at)
@@ -67,10 +78,7 @@ class _Response:
         nat = np.abs(roots) / (2 * np.pi)
         lo, hi = (nat.min() / 1e2, nat.max() * 1e2) if len(nat) else (1e-3, 1e9)
         grid = [np.logspace(np.log10(lo), np.log10(hi), int(GRID_PPD * np.log10(hi / lo)) + 2), nat]
-        for root, f in zip(roots, nat):  # dense windows around sharp resonances and notches
-            q = abs(root) / (2 * abs(root.real)) if root.real else 1e6
-            if q > 1:
-                grid.append(f * (1 + np.linspace(-4, 4, 81) / q))
+        grid += resonance_windows_hz(roots)
         self.f_hz = np.unique(np.concatenate(grid))
         self.f_hz = self.f_hz[self.f_hz > 0]
         self.mag = np.abs(response_hz(p, self.f_hz))

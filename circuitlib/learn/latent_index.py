@@ -118,3 +118,12 @@ def up_to_date(folder: Path, production_dir: Path, reproduction_dir: Path, datas
         return json.loads((Path(folder) / META).read_text())["dataset_sha256"] == dataset_sha256
     except (CheckpointError, KeyError):
         return False
+
+
+def refresh(folder: Path, records: list[dict], production: CircuitVAE, reproduction: CircuitVAE,
+            production_dir: Path, reproduction_dir: Path, dataset_sha256: str) -> LatentIndex:
+    """The index at `folder`, rebuilt from `records` and written first when it is missing, stale or was built
+    from another dataset (notebook 02 calls this after training)."""
+    if not up_to_date(folder, production_dir, reproduction_dir, dataset_sha256):
+        save(build(records, production, reproduction), folder, production_dir, reproduction_dir, dataset_sha256)
+    return load(folder, production_dir, reproduction_dir)

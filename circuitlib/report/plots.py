@@ -9,7 +9,6 @@ import pandas as pd
 import seaborn as sns
 
 from circuitlib.core.circuit import Circuit
-from circuitlib.learn.pole_zero import METHODS
 from circuitlib.report.schematic import eng, schematic
 from circuitlib.sim.mna import pencil, response_hz
 
@@ -128,10 +127,10 @@ def root_counts(records) -> plt.Figure:
     return fig
 
 
-def s_plane(found: dict, indices: list[int], labels: list[str]) -> plt.Figure:
-    """One row per example circuit, one column per method: true poles (x) and zeros (o) in black, predicted in
+def s_plane(found: dict, indices: list[int], labels: list[str], methods: tuple[str, ...]) -> plt.Figure:
+    """One row per example circuit, one column per method of `methods` (pole_zero.METHODS): true poles (x) and zeros (o) in black, predicted in
     red, in asinh(s / omega_ref) coordinates."""
-    methods = [m for m in METHODS if m in found]
+    methods = [m for m in methods if m in found]
     fig, axes = plt.subplots(len(indices), len(methods), figsize=(3.2 * len(methods), 2.7 * len(indices)),
                              squeeze=False)
     for row, (i, label) in enumerate(zip(indices, labels)):

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from circuitlib.core.circuit import GND, VIN, VOUT, Circuit
+from circuitlib.sim.mna import component_labels
 
 _AT_INFINITY = ("C", "R", "L")  # admittance s C, 1 / R, 1 / (s L): the order in which they dominate as s grows
 _AT_ZERO = ("L", "R", "C")
@@ -40,19 +41,11 @@ def _edges(circuit: Circuit, kind: str) -> list[tuple[int, int, float]]:
 
 def _components(groups: list[int], links: list[tuple[int, int]]) -> list[list[int]]:
     """Connected components of `groups` under `links` (pairs of groups)."""
-    parent = {g: g for g in groups}
-
-    def find(g: int) -> int:
-        while parent[g] != g:
-            parent[g] = parent[parent[g]]
-            g = parent[g]
-        return g
-
-    for a, b in links:
-        parent[find(a)] = find(b)
+    index = {g: i for i, g in enumerate(groups)}
+    labels = component_labels(len(groups), [(index[a], index[b]) for a, b in links])
     out: dict[int, list[int]] = {}
-    for g in groups:
-        out.setdefault(find(g), []).append(g)
+    for g, label in zip(groups, labels):
+        out.setdefault(label, []).append(g)
     return list(out.values())
 
 

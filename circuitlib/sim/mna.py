@@ -105,8 +105,8 @@ def response_hz(p: Pencil, f_hz: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------- order and poles/zeros
 
 
-def _roots(n_vertices: int, edges: list[tuple[int, int]]) -> list[int]:
-    """Union-find: the component label of each vertex of a graph."""
+def component_labels(n_vertices: int, edges: list[tuple[int, int]]) -> list[int]:
+    """Union-find: the connected-component label of each vertex 0..n_vertices-1 of a graph."""
     parent = list(range(n_vertices))
 
     def find(i: int) -> int:
@@ -122,7 +122,7 @@ def _roots(n_vertices: int, edges: list[tuple[int, int]]) -> list[int]:
 
 def _rank(n_vertices: int, edges: list[tuple[int, int]]) -> int:
     """Rank of a graph: vertices minus connected components."""
-    return n_vertices - len(set(_roots(n_vertices, edges)))
+    return n_vertices - len(set(component_labels(n_vertices, edges)))
 
 
 def natural_order(circuit: Circuit) -> int:
@@ -131,7 +131,7 @@ def natural_order(circuit: Circuit) -> int:
     source = [(VIN, GND)]
     caps = [(c.node_a, c.node_b) for c in comps if c.kind == "C"] + source
     c_loops = len(caps) - _rank(circuit.n_nodes, caps)
-    contracted = _roots(circuit.n_nodes, [(c.node_a, c.node_b) for c in comps if c.kind != "L"] + source)
+    contracted = component_labels(circuit.n_nodes, [(c.node_a, c.node_b) for c in comps if c.kind != "L"] + source)
     inductors = [(contracted[c.node_a], contracted[c.node_b]) for c in comps if c.kind == "L"]
     l_cuts = _rank(circuit.n_nodes, inductors)
     return len(caps) - 1 + len(inductors) - c_loops - l_cuts
