@@ -17,8 +17,8 @@ import numpy as np
 from circuitlib.analysis.measure import measure
 from circuitlib.analysis.spec import RESPONSES
 from circuitlib.core.config import parse_config
-from circuitlib.core.errors import CircuitlibError
-from circuitlib.core.netlist import AcSweep, read_netlist_file
+from circuitlib.core.errors import CircuitlibError, NetlistError
+from circuitlib.core.netlist import AcSweep, Parsed, read_netlist_file
 from circuitlib.core.paths import DATASET
 from circuitlib.core.records import FILTER_RESPONSES
 from circuitlib.sim.ac import ENGINES, simulate
@@ -49,11 +49,13 @@ def _fmt(value) -> str:
 
 
 def cmd_measure(args: argparse.Namespace) -> int:
-    parsed = read_netlist_file(args.file, args.out)
+    parsed = _read_deck_file(args)
     m = measure(parsed.circuit)
     if args.json:
-        print(json.dumps(m.to_json()))
+        print(json.dumps(m.to_json() | {"notes": parsed.notes}))
         return 0
+    for note in parsed.notes:
+        print(f"note: {note}")
     print(f"valid: {'yes' if m.valid else 'no'}")
     for p in m.problems:
         print(f"  problem {p}")
@@ -64,12 +66,15 @@ def cmd_measure(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    parsed = read_netlist_file(args.file, args.out)
+    parsed = _read_deck_file(args)
     result = simulate(parsed.circuit, _sweep(args, parsed.ac), engine=args.engine)
     f_hz, h = result.f_hz, result.h
     if args.json:
-        print(json.dumps({"engine": args.engine, "f_hz": f_hz.tolist(), "re": h.real.tolist(), "im": h.imag.tolist()}))
+        print(json.dumps({"engine": args.engine, "f_hz": f_hz.tolist(), "re": h.real.tolist(), "im": h.imag.tolist(),
+                          "notes": parsed.notes}))
         return 0
+    for note in parsed.notes:
+        print(f"* note: {note}")
     print("f_hz\tmag_db\tphase_deg")
     mag_db = 20 * np.log10(np.maximum(np.abs(h), 1e-300))
     for f, m, ph in zip(f_hz, mag_db, np.degrees(np.angle(h))):
@@ -78,7 +83,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from circuitlib.design.generate import generate  # torch: loaded only for the model commands
+    from circuitlib.designers.generate import generate  # torch: loaded only for the model commands
 
     designs = generate(args.response, args.f, args.q, n=args.n, method=args.method, eseries=args.eseries,
                      seed=args.seed)
@@ -111,35 +116,76 @@ def _load(text: str | None) -> float | None:
         raise CircuitlibError(f"--load-ohm must be a resistance in ohm or 'open', not {text!r}") from None
 
 
+def _build_options(args: argparse.Namespace) -> dict:
+    """The buildable-design options of `design`: tolerance, yield target, part losses, sensitivity."""
+    from circuitlib.analysis.tolerance import parse_tolerance
+    from circuitlib.core.lossy import Losses
+
+    out: dict = {"sensitivity": args.sensitivity}
+    if args.tolerance is not None:
+        out["tolerance"] = parse_tolerance(args.tolerance, distribution=args.distribution, samples=args.samples,
+                                           seed=args.seed)
+    elif args.min_yield is not None:
+        raise CircuitlibError("--min-yield needs --tolerance (for example --tolerance 5%)")
+    out["min_yield"] = args.min_yield
+    if args.inductor_q is not None or args.capacitor_esr is not None:
+        out["losses"] = Losses(args.inductor_q, args.q_freq_hz, args.capacitor_esr)
+    elif args.q_freq_hz is not None:
+        raise CircuitlibError("--q-freq-hz needs --inductor-q")
+    return out
+
+
+def _describe(d) -> list[str]:
+    r = d.verified or d.nodal
+    lines = [f"* {d.family} order {d.order}, {d.form}: {d.parts} parts ({d.inductors} L), "
+             f"{'meets' if r.met else 'does NOT meet'} the mask in {r.engine} (margin {r.margin_db:.3f} dB; "
+             f"passband {r.pass_min_db:.3f} to {r.pass_max_db:.3f} dB, stopband <= {r.stop_max_db:.2f} dB)"]
+    y = d.yield_report
+    if y is not None:
+        blamed = ", ".join(f"{name} ({k})" for name, k in y.top_failing_parts) or "none"
+        lines.append(f"  yield {y.fraction:.3f} (95% {y.ci95[0]:.3f}-{y.ci95[1]:.3f}) at {y.tolerance.label()} "
+                     f"{y.tolerance.distribution}, {y.tolerance.samples} samples, seed {y.tolerance.seed}; worst "
+                     f"margin {y.worst_margin_db:.3f} dB; most often failing: {blamed}")
+    if d.sensitivity is not None:
+        top = sorted(d.sensitivity, key=lambda p: -abs(p.d_margin_db_per_pct))[:4]
+        lines.append("  margin sensitivity (dB per +1%): "
+                     + ", ".join(f"{p.name} {p.d_margin_db_per_pct:+.4f}" for p in top))
+    lines += [f"  note: {note}" for note in d.notes]
+    return lines
+
+
 def cmd_design(args: argparse.Namespace) -> int:
     from circuitlib.analysis.mask import FilterMask
-    from circuitlib.design.mask_design import design
+    from circuitlib.designers.mask_design import design
 
     mask = FilterMask(args.response, _edges(args.passband, "passband"), _edges(args.stopband, "stopband"),
                       args.ripple_db, args.attenuation_db, args.source_ohm, _load(args.load_ohm))
-    designs = design(mask, method=args.method, n=args.n, family=args.family, form=args.form)
+    designs = design(mask, method=args.method, n=args.n, eseries=args.eseries, family=args.family, form=args.form,
+                     **_build_options(args))
+    missed = args.min_yield is not None and not designs[0].reaches_yield
     if args.json:
         print(json.dumps([d.to_json() for d in designs]))
-        return 0
-    for d in designs:
-        r = d.verified or d.nodal
-        print(f"* {d.family} order {d.order}, {d.form}: {d.parts} parts ({d.inductors} L), "
-              f"{'meets' if r.met else 'does NOT meet'} the mask in {r.engine} (margin {r.margin_db:.3f} dB; "
-              f"passband {r.pass_min_db:.3f} to {r.pass_max_db:.3f} dB, stopband <= {r.stop_max_db:.2f} dB)")
-        for note in d.notes:
-            print(f"  note: {note}")
-        print(d.to_json()["netlist"])
+    else:
+        for d in designs:
+            print("\n".join(_describe(d)))
+            print(d.to_json()["netlist"])
+    if missed:
+        best = designs[0].yield_report
+        print(f"no design reaches yield {args.min_yield:g}: the best found yields "
+              f"{best.fraction:.3f} (orders up to the minimum + 2 tried)" if best else
+              f"no design reaches yield {args.min_yield:g}: none meets the mask", file=sys.stderr)
+        return 1
     return 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
     from circuitlib.report.bench import run  # torch: loaded only for the model commands
 
-    for name in ("circuits", "specs", "graphs"):
+    for name in ("circuits", "specs", "graphs", "masks"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             raise CircuitlibError(f"--{name} must be a positive integer")
     out = run(args.quick, Path(args.dataset) if args.dataset else DATASET, args.seed,
-              (args.circuits, args.specs, args.graphs))
+              (args.circuits, args.specs, args.graphs, args.masks))
     if args.json:
         print(json.dumps(out))
         return 0
@@ -149,6 +195,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
           f" {out['mna_vs_ngspice_max_rel_err']:.1e}")
     print(f"generation, {out['generate_specs']} specifications: refined {out['generate_refined_median_ms']:.0f} ms,"
           f" knn {out['generate_knn_median_ms']:.0f} ms median ({out['generate_refined_vs_knn_latency']:.1f}x)")
+    print(f"mask design, {out['mask_design_masks']} masks: best classical design verified in ngspice in"
+          f" {out['mask_design_median_ms']:.0f} ms median, {out['mask_design_max_ms']:.0f} ms worst; exact verification"
+          f" takes {out['mask_verify_mna_vs_ngspice_time']:.2f}x the time of ngspice's")
     print(f"training: {out['train_graphs_per_s']:.0f} graphs/s")
     return 0
 
@@ -176,17 +225,31 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _deck_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", help="SPICE deck, read as ngspice reads it")
+    p.add_argument("--out", help="output node name (default: the one node voltage the deck's output cards name; "
+                                 "with --subckt, its second pin)")
+    p.add_argument("--subckt", help="read the bare .subckt NAME (pins: in out [ref]) instead of a full deck")
+    p.add_argument("--source-ohm", type=float, help="with --subckt: source resistance (default: ideal source)")
+    p.add_argument("--load-ohm", type=float, help="with --subckt: load resistance (default: open output)")
+
+
+def _read_deck_file(args: argparse.Namespace) -> Parsed:
+    if args.subckt is None and (args.source_ohm is not None or args.load_ohm is not None):
+        raise NetlistError("--source-ohm and --load-ohm terminate a bare --subckt; a full deck has its own")
+    return read_netlist_file(args.file, args.out, subckt=args.subckt, source_ohm=args.source_ohm,
+                             load_ohm=args.load_ohm)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m circuitlib", description="Measure, simulate and generate RLC filter circuits.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     m = sub.add_parser("measure", help="validity, response class, fc, f0, q, q_pole, poles and zeros")
-    m.add_argument("file")
-    m.add_argument("--out", required=True, help="output node name")
+    _deck_arguments(m)
     m.add_argument("--json", action="store_true")
     m.set_defaults(func=cmd_measure)
     s = sub.add_parser("simulate", help="AC sweep with ngspice or the nodal solver")
-    s.add_argument("file")
-    s.add_argument("--out", required=True, help="output node name")
+    _deck_arguments(s)
     s.add_argument("--engine", choices=ENGINES, default="ngspice")
     s.add_argument("--fstart", type=float)
     s.add_argument("--fstop", type=float)
@@ -215,6 +278,17 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--family", help="butterworth, chebyshev1, chebyshev2, elliptic or bessel (default: all)")
     d.add_argument("--form", help="min-inductor or min-capacitor (default: both)")
     d.add_argument("-n", type=int, default=3, help="how many of the best designs")
+    d.add_argument("--eseries", choices=ESERIES, help="put every filter part at a standard value of this series")
+    d.add_argument("--tolerance", help="part tolerance for the yield: 5%%, or per kind R=1%%,C=5%%,L=10%%")
+    d.add_argument("--distribution", default="normal", choices=("normal", "uniform"),
+                   help="normal (sigma = tol/3, truncated at +-tol; default) or uniform on +-tol")
+    d.add_argument("--samples", type=int, default=1000, help="Monte Carlo samples of the yield (default 1000)")
+    d.add_argument("--seed", type=int, default=0, help="seed of the samples")
+    d.add_argument("--min-yield", type=float, help="return the cheapest designs whose yield reaches this (0-1)")
+    d.add_argument("--inductor-q", type=float, help="inductor quality factor (series loss 2 pi f L / Q)")
+    d.add_argument("--q-freq-hz", type=float, help="where the Q holds (default: passband edge or centre)")
+    d.add_argument("--capacitor-esr", type=float, help="capacitor equivalent series resistance, ohm")
+    d.add_argument("--sensitivity", action="store_true", help="the margin's sensitivity to each part (autograd)")
     d.add_argument("--json", action="store_true")
     d.set_defaults(func=cmd_design)
     t = sub.add_parser("train", help="train the VAE (on a GPU when present); under torchrun, with DDP")
@@ -239,6 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--circuits", type=int, help="circuits in the simulation benchmark (default 200 quick, 1000)")
     b.add_argument("--specs", type=int, help="specifications in the generation benchmark (default 200 quick, 400)")
     b.add_argument("--graphs", type=int, help="graphs in the training benchmark (default 512 quick, 2048)")
+    b.add_argument("--masks", type=int, help="masks in the mask-design benchmark (default 12 quick, 40)")
     b.set_defaults(func=cmd_bench)
     return parser
 

@@ -28,7 +28,7 @@ def test_one_candidate_is_the_greedy_decode_and_more_rebuild_at_least_as_many_to
     from torch_geometric.data import Batch
 
     from circuitlib.core.circuit import topology_signature
-    from circuitlib.design.generate import PRODUCTION
+    from circuitlib.designers.generate import PRODUCTION
     from circuitlib.learn import graphs
     from circuitlib.learn.decoding import decode_consistent, decode_means
     from circuitlib.learn.training import graphs_of
@@ -52,7 +52,7 @@ def test_polishing_recovers_perturbed_values_and_never_changes_a_topology(made_r
     from torch_geometric.data import Batch
 
     from circuitlib.core.circuit import Circuit, topology_signature
-    from circuitlib.design.generate import PRODUCTION
+    from circuitlib.designers.generate import PRODUCTION
     from circuitlib.learn import graphs
     from circuitlib.learn.decoding import polish_values
     from circuitlib.learn.training import graphs_of
@@ -88,7 +88,7 @@ def test_fitted_decodes_are_the_consistent_ones_or_fits_inside_the_posterior(mad
     from torch_geometric.data import Batch
 
     from circuitlib.core.circuit import topology_signature
-    from circuitlib.design.generate import PRODUCTION
+    from circuitlib.designers.generate import PRODUCTION
     from circuitlib.learn import graphs
     from circuitlib.learn.decoding import decode_consistent, decode_fitted
     from circuitlib.learn.training import graphs_of

@@ -54,7 +54,7 @@ def test_the_clone_runs_its_own_package(clone):
     ("generate", "--response", "lowpass", "--f", "1000", "--q", "0.7", "--method", "knn", "--json"),
     ("generate", "--response", "highpass", "--f", "2000", "--q", "2", "--method", "conditional", "--json"),
     ("generate", "--response", "bandstop", "--f", "300", "--q", "3", "--method", "analytic", "--json"),
-    ("bench", "--quick", "--circuits", "8", "--specs", "3", "--graphs", "32", "--json"),
+    ("bench", "--quick", "--circuits", "8", "--specs", "3", "--graphs", "32", "--masks", "2", "--json"),
     ("--help",),
 ])
 def test_a_readme_command_works_before_any_notebook_ran(clone, args):

@@ -13,7 +13,7 @@ from circuitlib.core.circuit import Circuit, Edge
 from circuitlib.core.config import parse_config
 from circuitlib.core.errors import CircuitlibError, NetlistError, SimulationError, SpecificationError
 from circuitlib.core.netlist import MAX_BYTES, parse_netlist
-from circuitlib.design.generate import METHODS, GridConfig, generate
+from circuitlib.designers.generate import METHODS, GridConfig, generate
 from circuitlib.learn.ablation import AblationConfig
 from circuitlib.learn.dataset import config_from
 from circuitlib.learn.pole_zero import StudyConfig
@@ -155,5 +155,5 @@ def test_random_generation_test_parameters(params):
 
 
 def test_oversized_netlist_is_refused():
-    with pytest.raises(NetlistError, match="larger than"):
+    with pytest.raises(NetlistError, match="at most 256000 are read"):
         parse_netlist("* padding\n" * (MAX_BYTES // 10 + 10), "out")

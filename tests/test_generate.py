@@ -10,7 +10,7 @@ import torch
 from circuitlib.analysis.spec import Specification
 from circuitlib.core.circuit import topology_signature
 from circuitlib.core.errors import SpecificationError
-from circuitlib.design.generate import Designer, _PosteriorIndex
+from circuitlib.designers.generate import Designer, _PosteriorIndex
 from circuitlib.learn import graphs
 
 

@@ -63,3 +63,13 @@ def test_values_carry_si_prefixes():
     assert sch.eng(2.2e-9, "F") == "2.2 nF"
     assert sch.eng(0.125, "H") == "125 mH"
     assert sch.eng(1e6, "Ω") == "1 MΩ"
+
+
+def test_the_load_is_drawn_right_of_every_shunt_at_the_output():
+    from circuitlib.core.circuit import Circuit, Edge
+    from circuitlib.report.schematic import layout
+
+    c = Circuit(1, {(1, 3): Edge(r_ohm=50.0), (2, 3): Edge(l_h=1e-3), (0, 2): Edge(r_ohm=50.0, l_h=2e-3, c_f=1e-6)},
+                {(0, 2, "R"): "RL", (1, 3, "R"): "RS"})
+    at_out = {p.component.name: p.start[0] for p in layout(c) if p.role == "shunt"}
+    assert at_out["RL"] > max(x for name, x in at_out.items() if name != "RL")

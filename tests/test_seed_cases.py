@@ -6,6 +6,7 @@ import pytest
 
 from circuitlib.analysis.measure import measure
 from circuitlib.analysis.spec import any_figures
+from circuitlib.core.errors import NetlistError
 from circuitlib.core.netlist import parse_netlist
 from circuitlib.report.seed_cases import SEED_CASES
 
@@ -15,7 +16,14 @@ PATH = SEED_CASES
 @pytest.fixture(scope="module")
 def cases():
     data = json.loads(PATH.read_text())["cases"]
-    return {c["example"]: (c, parse_netlist(c["netlist"], c["output_node"]).circuit) for c in data}
+    return {c["example"]: (c, parse_netlist("* title\n" + c["netlist"], c["output_node"]).circuit) for c in data}
+
+
+def test_the_seed_netlists_as_written_lose_their_source_line_to_the_title():
+    """SPICE's line 1 is the title: the seed's netlists start with their source, so ngspice would not see it."""
+    data = json.loads(PATH.read_text())["cases"]
+    with pytest.raises(NetlistError, match="no independent voltage source"):
+        parse_netlist(data[0]["netlist"], data[0]["output_node"])
 
 
 def test_examples_9_and_10_are_invalid_with_named_problems(cases):

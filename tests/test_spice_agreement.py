@@ -50,3 +50,19 @@ def test_torch_batch_matches_numpy_solver():
 def test_ngspice_frequency_grid_is_the_seed_sweep():
     result = simulate(TEST_CIRCUITS["rc_lowpass"], SEED_SWEEP)
     assert len(result.f_hz) == 1201 and result.f_hz[0] == 1.0 and np.isclose(result.f_hz[-1], 1e6)
+
+
+def test_a_sweep_narrower_than_one_step_returns_instead_of_hanging():
+    """ngspice 39 never returns from `.ac dec 200 506.6 511.5` (under one step of 10^(1/200)): simulate sweeps the
+    band's ends and midpoint instead, and they agree with the nodal solver."""
+    import numpy as np
+
+    from circuitlib.core.circuit import Circuit, Edge
+    from circuitlib.core.netlist import AcSweep
+    from circuitlib.sim import spice
+    from circuitlib.sim.mna import pencil, response_hz
+
+    rc = Circuit(0, {(1, 2): Edge(r_ohm=1e3), (0, 2): Edge(c_f=1e-7)})
+    result = spice.simulate(rc, AcSweep("dec", 200, 506.6, 511.5))
+    np.testing.assert_allclose(result.f_hz, [506.6, 509.05, 511.5])
+    np.testing.assert_allclose(result.h, response_hz(pencil(rc), result.f_hz), rtol=1e-6)

@@ -8,7 +8,7 @@ from circuitlib.analysis.measure import measure
 from circuitlib.analysis.spec import Specification, achieved, errors, meets
 from circuitlib.core.circuit import Circuit, Edge
 from circuitlib.core.errors import SpecificationError
-from circuitlib.design.generate import check_supported
+from circuitlib.designers.generate import check_supported
 from circuitlib.synthesis import values as synth
 
 SPECS = [Specification("lowpass", 1e3), Specification("lowpass", 20.0, 0.1), Specification("highpass", 5e4, 3.0),

@@ -28,6 +28,7 @@ from circuitlib.sim.limits import limit_gain
 from circuitlib.sim.mna import group_delay_s, pencil, poles_zeros, response_hz
 
 BEYOND_DECADES = 3.0  # bands are sampled this far beyond their outer edges (and the limits taken exactly)
+NARROW_POINTS = 50  # ngspice sweeps a band narrower than NARROW_POINTS / GRID_PPD decades at this many lin points
 GRID_PPD = 200  # points per decade of the verification grid, plus dense windows at sharp poles and zeros
 
 
@@ -168,6 +169,16 @@ def _marks(circuit: Circuit) -> np.ndarray:
     return marks[marks > 0]
 
 
+def _may_decide(g: np.ndarray, i: int, sign: float) -> bool:
+    """Whether the local extremum of the grid at i could, refined, reach the band's grid extreme. A smooth peak
+    sampled at spacing h rises above its highest sample by at most a quarter of the drop to the next sample (a
+    parabola: excess a d^2 with d <= h/2, drop >= a h^2), so a peak whose sample plus four such drops stays below
+    the grid's extreme cannot decide the band; nor can a peak less than 1e-9 dB above its samples (float noise on
+    a flat stretch)."""
+    drop = max(abs(g[i] - g[i - 1]), abs(g[i] - g[i + 1]))
+    return 4 * drop > 1e-9 and sign * g[i] + 4 * drop >= (g.max() if sign > 0 else -g.min())
+
+
 def band_extremes(circuit: Circuit, lo_hz: float, hi_hz: float, marks_hz: np.ndarray,
                   g_ref: float) -> tuple[float, float, float, float]:
     """(min dB, f of min, max dB, f of max) of 20 log10(|H| / g_ref) over [lo_hz, hi_hz] (inf allowed at either
@@ -186,7 +197,7 @@ def band_extremes(circuit: Circuit, lo_hz: float, hi_hz: float, marks_hz: np.nda
     points = [(float(v), float(x)) for v, x in zip(g, f)]
     for i in range(1, len(f) - 1):
         for sign in (1.0, -1.0):  # sign 1: a local maximum; -1: a local minimum
-            if sign * g[i] >= sign * g[i - 1] and sign * g[i] >= sign * g[i + 1]:
+            if sign * g[i] >= sign * g[i - 1] and sign * g[i] >= sign * g[i + 1] and _may_decide(g, i, sign):
                 res = minimize_scalar(lambda lf: -sign * db(10.0 ** lf)[0], method="bounded",
                                       bounds=(math.log10(f[i - 1]), math.log10(f[i + 1])), options={"xatol": 1e-12})
                 points.append((float(db(10.0 ** res.x)[0]), float(10.0 ** res.x)))
@@ -202,6 +213,25 @@ def _finite(lo_hz: float, hi_hz: float) -> tuple[float, float]:
     """A band with its open ends closed BEYOND_DECADES past the finite edge."""
     return (lo_hz if lo_hz > 0 else hi_hz / 10 ** BEYOND_DECADES,
             hi_hz if math.isfinite(hi_hz) else lo_hz * 10 ** BEYOND_DECADES)
+
+
+def band_grids(circuit: Circuit, mask: FilterMask) -> list[tuple[str, np.ndarray]]:
+    """The verification grid of every band of `mask` for `circuit` ("pass" or "stop", frequencies in Hz)."""
+    marks = _marks(circuit)
+    return [(kind, _grid(*_finite(lo, hi), marks)) for kind, lo, hi in mask.bands()]
+
+
+def sampled_margin_db(circuit: Circuit, mask: FilterMask, grids: list[tuple[str, np.ndarray]]) -> float:
+    """The mask margin in dB on fixed grids (`band_grids` of a nearby circuit), without refining the extrema: a
+    fast score for searches, which `verify` must confirm."""
+    p, slack = pencil(circuit), math.inf
+    for kind, f in grids:
+        db = 20 * np.log10(np.maximum(np.abs(response_hz(p, f)), 1e-300) / mask.g_ref)
+        if kind == "pass":
+            slack = min(slack, mask.ripple_db - float(db.max()), float(db.min()) + mask.ripple_db)
+        else:
+            slack = min(slack, -mask.attenuation_db - float(db.max()))
+    return slack
 
 
 def passband_delay_s(circuit: Circuit, mask: FilterMask, marks_hz: np.ndarray) -> tuple[float, float]:
@@ -252,7 +282,9 @@ def verify_ngspice(circuit: Circuit, mask: FilterMask, nodal: MaskReport | None 
     for kind, lo, hi in mask.bands():
         lo_f = lo if lo > 0 else hi / 10 ** BEYOND_DECADES
         hi_f = hi if math.isfinite(hi) else lo * 10 ** BEYOND_DECADES
-        sweep = spice.simulate(circuit, AcSweep("dec", GRID_PPD, lo_f, hi_f))
+        narrow = GRID_PPD * math.log10(hi_f / lo_f) < NARROW_POINTS  # a narrow band: evenly spaced points
+        sweep = spice.simulate(circuit, AcSweep("lin", NARROW_POINTS, lo_f, hi_f) if narrow
+                               else AcSweep("dec", GRID_PPD, lo_f, hi_f))
         f, h = sweep.f_hz, sweep.h
         inside = [x for x in spots if lo_f <= x <= hi_f]
         if inside:

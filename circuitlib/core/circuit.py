@@ -104,6 +104,23 @@ class Circuit:
                 out.append(Component(name, kind, a, b, float(value)))
         return out
 
+    def with_values(self, values) -> Circuit:
+        """The same circuit with `values` (SI units, one per element in `components()` order) as element values;
+        names are kept.
+
+        >>> rc = Circuit(0, {(1, 2): Edge(r_ohm=1e3), (0, 2): Edge(c_f=1e-7)})
+        >>> [(c.name, c.value) for c in rc.with_values([2e-7, 500.0]).components()]
+        [('C1', 2e-07), ('R1', 500.0)]
+        """
+        comps = self.components()
+        if len(values) != len(comps):
+            raise ValueError(f"{len(values)} values for {len(comps)} elements")
+        parts: dict[tuple[int, int], dict[str, float]] = {}
+        for comp, v in zip(comps, values):
+            parts.setdefault((comp.node_a, comp.node_b), {})[comp.kind] = float(v)
+        edges = {k: Edge(r_ohm=p.get("R"), l_h=p.get("L"), c_f=p.get("C")) for k, p in parts.items()}
+        return Circuit(self.n_internal, edges, dict(self.names))
+
     def edge_class(self, a: int, b: int) -> str:
         edge = self.edges.get((min(a, b), max(a, b)))
         return edge.edge_class if edge else "none"

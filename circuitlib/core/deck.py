@@ -65,7 +65,8 @@ the instantiating subcircuit, then globally (as ngspice does). Nesting deeper th
 recursion, and pin-count mismatches are refused; at most 2,000 elements and 2,000 instances, and a
 work budget (card text and expression tokens re-read per instance) bounds the time any deck can take.
 `read_deck(text, subckt='NAME')` reads a deck that only defines subcircuits: NAME's body becomes the
-top level (its pins are the node names, element and node names stay unprefixed) and `source` is None.
+top level (its pins are the node names, element and node names stay unprefixed, `Deck.pins` lists them in
+order) and `source` is None.
 
 Dot cards: `.ac dec|oct|lin N fstart fstop` (one; N a whole number up to 100,000; fstart > 0 except for
 `lin`, which may start at 0 as in ngspice; fstop >= fstart). Ignored with a note: `.op .tran .dc .noise .print
@@ -143,6 +144,7 @@ class Deck:
     node_spelling: dict[str, str]
     probed_nodes: tuple[str, ...]
     notes: tuple[str, ...]
+    pins: tuple[str, ...] = ()  # the pins of the subcircuit read with subckt=NAME, in order; () otherwise
 
 
 class _Problem(Exception):
@@ -402,6 +404,22 @@ def _plain_number(token: str) -> tuple[float, str]:
         raise _Problem(f"{_q(token)} is not a number")
     shift, factor, rest = _plain_scale(token[match.end():])
     return _decimal(match, shift) * factor, rest
+
+
+def spice_number(token: str) -> float:
+    """A SPICE value as ngspice reads it: '4k7' is 4000, '2.2uF' 2.2e-6, '1meg' 1e6 (units after the scale are
+    ignored). Raises NetlistError for a token that is not a number.
+
+    >>> spice_number("10kOhm"), spice_number("2u2"), spice_number("1MEG")
+    (10000.0, 2e-06, 1000000.0)
+    """
+    try:
+        value, _ = _plain_number(token)
+    except _Problem as exc:
+        raise NetlistError(str(exc)) from None
+    if not math.isfinite(value):
+        raise NetlistError(f"{_q(token)} is not finite")
+    return value
 
 
 def _expr_scale(letters: str) -> int:
@@ -883,6 +901,7 @@ class _Reader:
         self.instances = 0
         self.tc_lines: list[int] = []
         self.temp_lines: list[int] = []
+        self.pins: tuple[str, ...] = ()
 
     # -- entry points -----------------------------------------------------------------------------
 
@@ -915,6 +934,7 @@ class _Reader:
             self.card(card, ctx)
         for pin, spelling in zip(sub.pins, sub.pin_spelling):
             self.spelling.setdefault(pin, spelling)
+        self.pins = sub.pins
         inner = _Scope({**sub.defaults, **sub.locals}, scope, self.notes, scope.budget)
         inner.evaluate_all()
         body = _Ctx((), {p: p for p in sub.pins}, inner, (sub.name,), False, f"in .subckt {sub.display}: ")
@@ -926,7 +946,7 @@ class _Reader:
 
     def deck(self) -> Deck:
         return Deck(self.title, tuple(self.elements), self.source, self.ac, dict(self.spelling),
-                    tuple(self.probes), self.notes.render())
+                    tuple(self.probes), self.notes.render(), self.pins)
 
     # -- one card ---------------------------------------------------------------------------------
 

@@ -1,30 +1,28 @@
 """SPICE netlist text in and out.
 
-The reader is strict: it accepts R, L and C cards, one independent V source whose
-negative terminal is ground, comment lines, `.ac` and `.end`.
-Everything else (`.control`, `.include`, `.lib`, `shell`, subcircuits, models,
-other element letters) is rejected with a NetlistError before anything is simulated.
+The reader (`parse_netlist`) reads decks as ngspice reads them, through `deck.read_deck`: the title line,
+continuations, comments, engineering values, `.param`, passive subcircuits, one independent V source whose
+negative terminal is ground. Anything that could run or reach outside (`.control`, `shell`, `.include`, `.lib`),
+active devices and unknown cards are refused with a NetlistError, naming the line, before anything is
+simulated. Reading is separate from the design ranges: a 1 F capacitor reads and simulates, and `measure`
+reports it as a problem. The writer (`to_netlist`) writes exact values (17 digits).
 """
 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from circuitlib.core.circuit import C_RANGE_F, GND, L_RANGE_H, R_RANGE_OHM, VIN, VOUT, Circuit, Edge
+from circuitlib.core.circuit import GND, VIN, VOUT, Circuit, Edge
+from circuitlib.core.deck import Deck, read_deck, spice_number
 from circuitlib.core.errors import NetlistError
 
 MAX_BYTES = 256_000
 MAX_ELEMENTS = 200
 MAX_INTERNAL_NODES = 20
 GROUND_NAMES = {"0", "gnd"}
-SUFFIX = {"f": 1e-15, "p": 1e-12, "n": 1e-9, "u": 1e-6, "m": 1e-3, "k": 1e3, "meg": 1e6, "g": 1e9, "t": 1e12}
-VALUE_RE = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)(meg|[fpnumkgt])?(ohms?|[fhv]|hz)?$", re.IGNORECASE)
-NODE_RE = re.compile(r"^[A-Za-z0-9_]+$")
-RANGES = {"R": R_RANGE_OHM, "L": L_RANGE_H, "C": C_RANGE_F}
 FIELD = {"R": "r_ohm", "L": "l_h", "C": "c_f"}
 
 
@@ -61,114 +59,85 @@ class Parsed:
     node_names: dict[int, str]
     ac: AcSweep | None = None
     element_names: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the reader accommodated (ignored cards, units, ...)
 
 
-def parse_value(token: str) -> float:
-    """A SPICE number with optional scale suffix and unit letters: '10k', '2.2uF', '1e-9'."""
-    m = VALUE_RE.match(token)
-    if not m:
-        raise NetlistError(f"'{token}' is not a number")
-    value = float(m.group(1)) * SUFFIX.get((m.group(2) or "").lower(), 1.0)
-    if not math.isfinite(value):
-        raise NetlistError(f"'{token}' is not finite")
-    return value
+parse_value = spice_number  # one reading of SPICE numbers, ngspice's
 
 
-def _check_text(text: str | bytes) -> str:
-    if isinstance(text, bytes):
-        if b"\x00" in text:
-            raise NetlistError("the file is binary, not a netlist")
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError:
-            raise NetlistError("the file is not UTF-8 text") from None
-    if len(text.encode("utf-8", "replace")) > MAX_BYTES:
-        raise NetlistError(f"the netlist is larger than {MAX_BYTES} bytes")
-    if "\x00" in text or any(ord(ch) < 32 and ch not in "\t\r\n\f" for ch in text):
-        raise NetlistError("the netlist holds control characters")
-    return text
-
-
-def _parse_ac(tokens: list[str], where: str) -> AcSweep:
-    if len(tokens) != 5 or tokens[1].lower() not in ("dec", "oct", "lin"):
-        raise NetlistError(f"{where}: expected '.ac dec|oct|lin N fstart fstop'")
-    try:
-        points = int(tokens[2])
-    except ValueError:
-        raise NetlistError(f"{where}: the number of points '{tokens[2]}' is not an integer") from None
-    start, stop = parse_value(tokens[3]), parse_value(tokens[4])
-    if not (0 < points <= 10_000 and 0 < start < stop):
-        raise NetlistError(f"{where}: need 0 < points <= 10000 and 0 < fstart < fstop")
-    return AcSweep(tokens[1].lower(), points, start, stop)
-
-
-def _element(tokens: list[str], where: str) -> tuple[str, str, str, float]:
-    kind = tokens[0][0].upper()
-    if len(tokens) != 4:
-        raise NetlistError(f"{where}: a {kind} card is 'name node node value'")
-    value = parse_value(tokens[3])
-    lo, hi = RANGES[kind]
-    if value <= 0:
-        raise NetlistError(f"{where}: {tokens[0]} = {tokens[3]} is not positive")
-    if not lo <= value <= hi:
-        raise NetlistError(f"{where}: {tokens[0]} = {value:g} is outside the practical range [{lo:g}, {hi:g}]")
-    return kind, tokens[1], tokens[2], value
-
-
-def _source(tokens: list[str], where: str) -> str:
-    if len(tokens) < 3:
-        raise NetlistError(f"{where}: a V card is 'name node 0 [DC v] [AC mag [phase]]'")
-    if tokens[2].lower() not in GROUND_NAMES:
-        raise NetlistError(f"{where}: the source's negative terminal must be ground (0)")
-    rest = [t.lower() for t in tokens[3:]]
-    i = 0
-    while i < len(rest):
-        if rest[i] not in ("dc", "ac"):
-            raise NetlistError(f"{where}: unexpected '{tokens[3 + i]}' in the source card")
-        j = i + 1
-        while j < len(rest) and rest[j] not in ("dc", "ac"):
-            parse_value(rest[j])
-            j += 1
-        if j - i - 1 > (1 if rest[i] == "dc" else 2):
-            raise NetlistError(f"{where}: too many values after {rest[i].upper()}")
-        i = j
-    return tokens[1]
-
-
-def parse_netlist(text: str | bytes, output_node: str) -> Parsed:
-    """Parse a netlist; the input node is the one driven by its single V source.
+def parse_netlist(text: str | bytes, output_node: str | None = None, subckt: str | None = None,
+                  source_ohm: float | None = None, load_ohm: float | None = None) -> Parsed:
+    """Read a SPICE deck as ngspice reads it (`deck.read_deck`: line 1 is the title, `+` continuations, `4k7`,
+    `.param`, passive `.subckt`; anything that could run or reach outside is refused before anything is
+    simulated). The input node is the one driven by the single V source; `output_node` may be left out when
+    the deck's output cards name exactly one node voltage. Names and nodes are case-insensitive.
 
     >>> parsed = parse_netlist("* divider\\nV1 a 0 AC 1\\nR1 a b 1k\\nR2 b 0 1k\\nC1 b 0 1u\\n", output_node="b")
     >>> parsed.circuit.n_internal, parsed.node_names[1], parsed.element_names
     (0, 'a', ['R1', 'R2', 'C1'])
+
+    A bare `.subckt` (a filter tool's output) is read with `subckt=NAME`, its first pin driven through
+    `source_ohm` and its last pin loaded by `load_ohm` (None: open).
     """
-    text = _check_text(text)
-    elements: list[tuple[str, str, str, str, float]] = []
-    source_node, ac = None, None
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.split(";")[0].strip()
-        where = f"line {number}"
-        if not line or line.startswith("*"):
-            continue
-        tokens = line.split()
-        head = tokens[0].lower()
-        if head == ".end":
-            break
-        if head == ".ac":
-            ac = _parse_ac(tokens, where)
-        elif head[0] in "rlc" and not head.startswith("."):
-            elements.append((tokens[0].upper(), *_element(tokens, where)))
-        elif head[0] == "v":
-            if source_node is not None:
-                raise NetlistError(f"{where}: more than one independent source")
-            source_node = _source(tokens, where)
-        else:
-            raise NetlistError(f"{where}: '{tokens[0]}' is not accepted (only R, L, C, one V source, comments, .ac, .end)")
-        if len(elements) > MAX_ELEMENTS:
-            raise NetlistError(f"more than {MAX_ELEMENTS} elements")
-    if source_node is None:
+    deck = read_deck(text, subckt=subckt)  # bytes are decoded as ngspice reads them (UTF-8, else 8-bit)
+    if subckt is not None:
+        return _from_subckt(deck, subckt, output_node, source_ohm, load_ohm)
+    return from_deck(deck, output_node)
+
+
+def from_deck(deck: Deck, output_node: str | None = None) -> Parsed:
+    """The circuit of a deck read by `read_deck`, with the deck's notes and a note for a source without AC part."""
+    src = deck.source
+    if src is None:
         raise NetlistError("the netlist has no independent voltage source to define the input node")
-    return _build(elements, source_node, output_node, ac)
+    if src.node_neg != "0":
+        raise NetlistError(f"line {src.line}: the source's negative terminal must be ground (0), as circuitlib "
+                           "drives the input against ground")
+    if output_node is None:
+        if len(deck.probed_nodes) != 1:
+            named = ", ".join(deck.probed_nodes) or "none"
+            raise NetlistError(f"name the output node: the deck's output cards name {named}")
+        output_node = deck.probed_nodes[0]
+    notes = list(deck.notes)
+    if src.ac_mag is None:
+        notes.append(f"{src.name.upper()} has no AC part: simulated as the AC input at 1 V")
+    elements = [(e.name.upper(), e.kind.upper(), e.node_a, e.node_b, e.value) for e in deck.elements]
+    ac = None if deck.ac is None else AcSweep(deck.ac.variation, deck.ac.points, deck.ac.fstart_hz, deck.ac.fstop_hz)
+    parsed = _build(elements, src.node_pos, output_node.lower(), ac)
+    spelled = {i: deck.node_spelling.get(n, n) for i, n in parsed.node_names.items()}
+    return Parsed(parsed.circuit, spelled, ac, parsed.element_names, notes)
+
+
+def _from_subckt(deck: Deck, name: str, output_node: str | None, source_ohm: float | None,
+                 load_ohm: float | None) -> Parsed:
+    """A bare two-port `.subckt` as a circuit: pins (in, out) or (in, out, ref) with ref tied to ground; the
+    first pin is driven through `source_ohm` (None or 0: an ideal source) and the output loaded by `load_ohm`."""
+    pins = [p for p in deck.pins if p not in GROUND_NAMES]
+    if len(deck.pins) == 3 and deck.pins[2] not in GROUND_NAMES:
+        pins = pins[:2]  # the third pin of (in, out, ref) is the reference: ground
+    if len(pins) != 2:
+        raise NetlistError(f".subckt {name} has pins {' '.join(deck.pins)}: circuitlib reads a two-port "
+                           "(in out) or (in out ref) subcircuit")
+    for ohm, what in ((source_ohm, "source_ohm"), (load_ohm, "load_ohm")):
+        if ohm is not None and not (math.isfinite(ohm) and ohm >= 0):
+            raise NetlistError(f"{what} = {ohm} must be a finite resistance >= 0")
+    ref = deck.pins[2] if len(deck.pins) == 3 and deck.pins[2] not in GROUND_NAMES else None
+    node = lambda n: "0" if n == ref else n  # noqa: E731
+    elements = [(e.name.upper(), e.kind.upper(), node(e.node_a), node(e.node_b), e.value) for e in deck.elements]
+    source_node, out = pins[0], (output_node or pins[1]).lower()
+    if source_ohm:
+        source_node = _fresh("vin", {n for e in elements for n in e[2:4]})
+        elements.append((_fresh("RS", {e[0] for e in elements}), "R", source_node, pins[0], source_ohm))
+    if load_ohm:
+        elements.append((_fresh("RL", {e[0] for e in elements}), "R", out, "0", load_ohm))
+    parsed = _build(elements, source_node, out, None)
+    spelled = {i: deck.node_spelling.get(n, n) for i, n in parsed.node_names.items()}
+    return Parsed(parsed.circuit, spelled, None, parsed.element_names, list(deck.notes))
+
+
+def _fresh(stem: str, used: set[str]) -> str:
+    """`stem`, or `stem1`, `stem2`, ...: the first not in `used` (names a termination the subcircuit lacks)."""
+    return next(c for c in [stem] + [f"{stem}{i}" for i in range(1, len(used) + 2)] if c not in used)
 
 
 def _build(elements, source_node: str, output_node: str, ac: AcSweep | None) -> Parsed:
@@ -176,11 +145,12 @@ def _build(elements, source_node: str, output_node: str, ac: AcSweep | None) -> 
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise NetlistError(f"duplicate element name {dupes[0]}")
-    key = lambda n: "0" if n.lower() in GROUND_NAMES else n  # noqa: E731
-    for _, _, a, b, _ in elements:
-        for n in (a, b):
-            if not NODE_RE.match(n):
-                raise NetlistError(f"node name '{n}' is not alphanumeric")
+    key = lambda n: "0" if n.lower() in GROUND_NAMES else n.lower()  # noqa: E731
+    if len(elements) > MAX_ELEMENTS:
+        raise NetlistError(f"more than {MAX_ELEMENTS} elements")
+    for name, _, _, _, value in elements:
+        if not value > 0:
+            raise NetlistError(f"{name} = {value:g} is not positive: a passive R, L or C has a positive value")
     used = {key(n) for e in elements for n in e[2:4]}
     src, out = key(source_node), key(output_node)
     if out not in used:
@@ -228,8 +198,9 @@ def to_netlist(circuit: Circuit, ac: AcSweep | None = AcSweep(), title: str = "c
     return "\n".join(lines) + "\n"
 
 
-def read_netlist_file(path: str, output_node: str) -> Parsed:
-    """Read and parse a netlist file; unreadable files raise NetlistError.
+def read_netlist_file(path: str, output_node: str | None = None, subckt: str | None = None,
+                      source_ohm: float | None = None, load_ohm: float | None = None) -> Parsed:
+    """Read and parse a netlist file (arguments as `parse_netlist`); unreadable files raise NetlistError.
 
     >>> read_netlist_file("/nonexistent.cir", "out")
     Traceback (most recent call last):
@@ -241,4 +212,4 @@ def read_netlist_file(path: str, output_node: str) -> Parsed:
             data = fh.read(MAX_BYTES + 1)
     except OSError as exc:
         raise NetlistError(f"cannot read {path}: {exc.strerror or exc}") from None
-    return parse_netlist(data, output_node)
+    return parse_netlist(data, output_node, subckt, source_ohm, load_ohm)

@@ -3,6 +3,8 @@
 - simulation: the factored nodal sweep (circuitlib.sim.sweep) against ngspice through PySpice, on the same
   dataset circuits and the seed's sweep (1 Hz to 1 MHz, 200 points per decade);
 - generation: `refined` against the seed's `knn`, per specification, without ngspice verification;
+- mask design: milliseconds from a filter mask to its best classical design verified in ngspice, and the exact
+  verification's time against ngspice's verification of the same circuit;
 - training: graphs per second of one epoch of the production architecture.
 """
 
@@ -14,11 +16,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from circuitlib.analysis.mask import verify, verify_ngspice
 from circuitlib.core.errors import CircuitlibError
 from circuitlib.core.netlist import AcSweep
-from circuitlib.design.generate import Designer, generate, grid_specs
+from circuitlib.designers.generate import Designer, generate, grid_specs
+from circuitlib.designers.mask_design import design
 from circuitlib.learn import dataset, training
 from circuitlib.learn.models import CircuitVAE
+from circuitlib.report.mask_study import MaskGrid, random_masks
 from circuitlib.sim.spice import simulate
 from circuitlib.sim.sweep import sweep_hz, sweep_with_report
 
@@ -77,20 +82,37 @@ def generation(n_specs: int, seed: int = 0) -> dict:
     return out
 
 
+def mask_design_speed(n_masks: int, seed: int = 0) -> dict:
+    """Milliseconds from a mask to its best classical design verified in ngspice (`design(mask, n=1)`: every family
+    and form synthesised, verified exactly fewest parts first until the best is known, the best verified in ngspice), median and worst over `n_masks`
+    masks; and on the designs found, the exact verification against the ngspice verification of the same circuit."""
+    masks = random_masks(MaskGrid(count=n_masks, seed=seed))
+    design(masks[0], n=1)  # warm: ngspice loaded
+    ms, mna_s, spice_s = [], 0.0, 0.0
+    for mask in masks:
+        t, (best,) = best_of(lambda: design(mask, n=1))
+        ms.append(1e3 * t)
+        t_mna, nodal = best_of(lambda: verify(best.circuit, mask))
+        mna_s += t_mna
+        spice_s += seconds(lambda: verify_ngspice(best.circuit, mask, nodal))
+    return {"mask_design_masks": len(masks), "mask_design_median_ms": float(np.median(ms)),
+            "mask_design_max_ms": float(np.max(ms)), "mask_verify_mna_vs_ngspice_time": mna_s / spice_s}
+
+
 def training_speed(dataset_dir: Path, n_graphs: int, seed: int = 0) -> dict:
     """Graphs per second through one training epoch of the production architecture (2 threads)."""
     graphs = training_graphs(dataset_dir, n_graphs)
     return {"train_graphs_per_s": len(graphs) / epoch_cost(graphs, 96, seed), "train_graphs": len(graphs)}
 
 
-def run(quick: bool, dataset_dir: Path, seed: int = 0, sizes: tuple[int | None, int | None, int | None] = (None,) * 3
-        ) -> dict:
-    """Every figure of the benchmark; `sizes` overrides (circuits, specifications, training graphs)."""
-    default = (200, 200, 512) if quick else (1000, 400, 2048)
-    n_circuits, n_specs, n_graphs = (given or d for given, d in zip(sizes, default))
+def run(quick: bool, dataset_dir: Path, seed: int = 0, sizes: tuple[int | None, ...] = (None,) * 4) -> dict:
+    """Every figure of the benchmark; `sizes` overrides (circuits, specifications, training graphs, masks)."""
+    default = (200, 200, 512, 12) if quick else (1000, 400, 2048, 40)
+    n_circuits, n_specs, n_graphs, n_masks = (given or d for given, d in zip(tuple(sizes) + (None,) * 4, default))
     out = {"quick": quick}
     out.update(simulation(circuits(dataset_dir, n_circuits, seed)))
     out.update(generation(n_specs, seed))
+    out.update(mask_design_speed(n_masks, seed))
     out.update(training_speed(dataset_dir, n_graphs, seed))
     return out
 

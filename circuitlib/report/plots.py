@@ -7,10 +7,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.ticker import NullFormatter
 
 from circuitlib.core.circuit import Circuit
 from circuitlib.report.schematic import eng, schematic
-from circuitlib.sim.mna import pencil, response_hz
+from circuitlib.sim.mna import group_delay_s, pencil, response_hz
 
 
 def bode(circuit: Circuit, f_hz: np.ndarray | None = None, ax: plt.Axes | None = None,
@@ -164,3 +165,79 @@ def value_errors(before: np.ndarray, after: np.ndarray) -> plt.Figure:
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def _plot_span(mask, margin: float = 4.0) -> tuple[float, float]:
+    """A frequency span that shows every edge of `mask` with room on both sides (Hz)."""
+    edges = [f for _, lo, hi in mask.bands() for f in (lo, hi) if 0 < f < np.inf]
+    return min(edges) / margin, max(edges) * margin
+
+
+def forbidden_regions(ax: plt.Axes, mask, floor_db: float, ceiling_db: float, kinds: tuple = ("pass", "stop")) -> None:
+    """Shade what `mask` forbids, in dB relative to G_ref: above +ripple and below -ripple in each passband, above
+    -attenuation in each stopband (of the band kinds in `kinds`)."""
+    lo_plot, hi_plot = ax.get_xlim()
+    style = dict(color="crimson", alpha=0.14, lw=0)
+    for kind, lo, hi in mask.bands():
+        if kind not in kinds:
+            continue
+        lo, hi = max(lo, lo_plot), min(hi, hi_plot)
+        if kind == "pass":
+            ax.fill_between([lo, hi], mask.ripple_db, ceiling_db, **style)
+            ax.fill_between([lo, hi], floor_db, -mask.ripple_db, **style)
+        else:
+            ax.fill_between([lo, hi], -mask.attenuation_db, ceiling_db, **style)
+
+
+def mask_bode(designs: list, mask, labels: list[str] | None = None, points: int = 2000) -> plt.Figure:
+    """The exact responses of `designs` (circuits with their terminations) in dB relative to G_ref, in front of the
+    mask's forbidden regions (shaded), and below it the passband ripple and the passband group delay."""
+    lo, hi = _plot_span(mask)
+    f = np.geomspace(lo, hi, points)
+    labels = labels or [None] * len(designs)
+    fig = plt.figure(figsize=(8.5, 6.2))
+    grid = fig.add_gridspec(2, 2, height_ratios=[1.7, 1])
+    ax, ripple_ax, delay_ax = fig.add_subplot(grid[0, :]), fig.add_subplot(grid[1, 0]), fig.add_subplot(grid[1, 1])
+    ax.set_xscale("log")
+    ax.set_xlim(lo, hi)
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    floor = -mask.attenuation_db - 30
+    ax.set_ylim(floor, 6)
+    forbidden_regions(ax, mask, floor, 6)
+    pass_bands = [(max(a, lo), min(b, hi)) for kind, a, b in mask.bands() if kind == "pass"]
+    pf = np.concatenate([np.geomspace(a, b, 400) for a, b in pass_bands])
+    for circuit, label in zip(designs, labels):
+        p = pencil(circuit)
+        db = 20 * np.log10(np.maximum(np.abs(response_hz(p, f)), 1e-15) / mask.g_ref)
+        line, = ax.plot(f, db, lw=1.4, label=label)
+        for a, b in pass_bands:
+            band = np.geomspace(a, b, 400)
+            ripple_ax.plot(band, 20 * np.log10(np.abs(response_hz(p, band)) / mask.g_ref), color=line.get_color())
+            delay_ax.plot(band, 1e3 * group_delay_s(p, band), color=line.get_color())
+    ripple_lim = (-1.5 * mask.ripple_db, 1.5 * mask.ripple_db)
+    for panel in (ripple_ax, delay_ax):
+        panel.set_xscale("log" if pf.max() / pf.min() > 10 else "linear")
+        panel.xaxis.set_minor_formatter(NullFormatter())
+        panel.set_xlim(pf.min(), pf.max())
+        panel.grid(True, which="both", alpha=0.3)
+        panel.set_xlabel("frequency (Hz)")
+    ripple_ax.set_ylim(*ripple_lim)
+    forbidden_regions(ripple_ax, mask, *ripple_lim, kinds=("pass",))
+    ripple_ax.set(ylabel="dB re G_ref", title="passband ripple")
+    delay_ax.set(ylabel="ms", title="passband group delay")
+    ax.set(xlabel="frequency (Hz)", ylabel="gain re G_ref (dB)")
+    ax.set_title(mask_title(mask), fontsize=9)
+    ax.grid(True, which="both", alpha=0.3)
+    if any(labels):
+        ax.legend(loc="lower left", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def mask_title(mask) -> str:
+    """One line that states a mask, as a designer writes it."""
+    edge = lambda b: "-".join(eng(f, "Hz") for f in np.atleast_1d(b))  # noqa: E731
+    load = "open" if mask.load_ohm is None else eng(mask.load_ohm, "Ω")
+    source = "ideal" if mask.source_ohm == 0 else eng(mask.source_ohm, "Ω")
+    return (f"{mask.response}: pass {edge(mask.passband_hz)} within {mask.ripple_db:.3g} dB, "
+            f"stop {edge(mask.stopband_hz)} at {mask.attenuation_db:.3g} dB; source {source}, load {load}")

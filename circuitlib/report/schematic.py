@@ -106,7 +106,7 @@ def _bridge_rows(spans: list[tuple[int, int]]) -> list[int]:
 
 
 def layout(circuit: Circuit) -> list[Placed]:
-    """Where every element of `circuit` is drawn (see `Placed`), in netlist order."""
+    """Where every element of `circuit` is drawn (see `Placed`), in netlist order but the load RL last."""
     col = node_columns(circuit)
     stubs = shunt_stubs(circuit)
     x = {node: PITCH * c for node, c in col.items()}
@@ -118,16 +118,17 @@ def layout(circuit: Circuit) -> list[Placed]:
     bridge_row = dict(zip(bridges, _bridge_rows([tuple(sorted((col[a], col[b]))) for a, b in bridges])))
     slots: dict[tuple, tuple[int, int]] = {}  # shunt branches so far: key -> (rail node, slot to its right)
     placed = []
-    for (a, b), comps in by_edge.items():
-        for comp in comps:
-            if GND in (a, b) or set((a, b)) & set(stubs):
-                placed.append(_shunt(comp, stubs, x, slots))
-                continue
-            k = sum(1 for p in placed if p.role == "series" and {p.component.node_a, p.component.node_b} == {a, b})
-            left, right = sorted((a, b), key=lambda n: x[n])
-            row = bridge_row.get((a, b), 0)
-            y = TOP + LEVEL * row + (PARALLEL * k if row else RAIL_BRANCH[k])
-            placed.append(Placed(comp, "series", row, (x[left], y), (x[right], y)))
+    work = [(key, comp) for key, comps in by_edge.items() for comp in comps]
+    work.sort(key=lambda item: item[1].name == "RL")  # the load is drawn last, at the right end, as engineers do
+    for (a, b), comp in work:
+        if GND in (a, b) or set((a, b)) & set(stubs):
+            placed.append(_shunt(comp, stubs, x, slots))
+            continue
+        k = sum(1 for p in placed if p.role == "series" and {p.component.node_a, p.component.node_b} == {a, b})
+        left, right = sorted((a, b), key=lambda n: x[n])
+        row = bridge_row.get((a, b), 0)
+        y = TOP + LEVEL * row + (PARALLEL * k if row else RAIL_BRANCH[k])
+        placed.append(Placed(comp, "series", row, (x[left], y), (x[right], y)))
     return placed
 
 

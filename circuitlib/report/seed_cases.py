@@ -33,7 +33,9 @@ class SeedCase:
 
     @property
     def circuit(self) -> Circuit:
-        return parse_netlist(self.netlist, self.output_node).circuit
+        """The case's circuit. The seed's netlists begin with their source card and no title; SPICE reads line 1
+        as the title (ngspice would drop that source), so a title line is put before them."""
+        return parse_netlist(f"* seed example {self.example}\n{self.netlist}", self.output_node).circuit
 
 
 def load_cases(path: Path = SEED_CASES) -> list[SeedCase]:

@@ -67,6 +67,10 @@ class AcResult:
 def simulate(circuit: Circuit, sweep: AcSweep = AcSweep()) -> AcResult:
     """Run an `.ac` sweep of `circuit` in ngspice and return H at ngspice's own frequencies."""
     ng = _Engine.get()
+    if sweep.variation != "lin" and sweep.fstop_hz > sweep.fstart_hz and len(sweep.frequencies_hz()) < 2:
+        # ngspice 39 never returns from a dec/oct sweep narrower than one step (and a lin sweep of 2 points gives
+        # only the first): sweep its ends and midpoint instead
+        sweep = AcSweep("lin", 3, sweep.fstart_hz, sweep.fstop_hz)
     text = to_netlist(circuit, ac=sweep).replace(".end", ".options noopac\n.end")
     try:
         ng.load_circuit(text)

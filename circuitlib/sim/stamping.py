@@ -93,6 +93,26 @@ def stamp(circuits: Sequence[Circuit]) -> Stamps:
                   np.array(owner, dtype=np.int64), col(0), col(1), col(2), col(3), table[:, 4], col(5), col(6, bool))
 
 
+def repeat(st: Stamps, n: int) -> Stamps:
+    """The stamps of `n` copies of the one circuit of `st`, so that `matrices(repeat(st, n), values.ravel())`
+    gives the pencils of `n` value sets (values (n, E), E elements each) without stamping each copy again.
+
+    >>> from circuitlib.core.circuit import Circuit, Edge
+    >>> one = stamp([Circuit(0, {(1, 2): Edge(r_ohm=1e3), (0, 2): Edge(c_f=1e-6)})])
+    >>> g, c, *_ = matrices(repeat(one, 2), [1e-6, 1e3, 2e-6, 2e3])
+    >>> g[:, 0, 0].tolist(), c[:, 0, 0].tolist()
+    ([0.001, 0.0005], [1e-06, 2e-06])
+    """
+    if st.n_circuits != 1:
+        raise ValueError("repeat copies the stamps of one circuit")
+    n_elements, n_stamps = len(st.kinds), len(st.circuit)
+    copy = np.repeat(np.arange(n), n_stamps)
+    return Stamps(n, st.full_size, np.tile(st.unknowns, n), np.tile(st.kinds, n), np.tile(st.values, n),
+                  np.repeat(np.arange(n), n_elements), copy, np.tile(st.row, n), np.tile(st.col, n),
+                  np.tile(st.element, n) + copy * n_elements, np.tile(st.sign, n), np.tile(st.power, n),
+                  np.tile(st.in_g, n))
+
+
 def stamp_values(st: Stamps, values: np.ndarray) -> np.ndarray:
     """The number each stamp adds: sign * value, sign / value or sign, by its power."""
     v = values[st.element]

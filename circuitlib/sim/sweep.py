@@ -168,11 +168,16 @@ def _batch(circuits: list[Circuit], f_hz: np.ndarray) -> tuple[np.ndarray, np.nd
     the shift: a circuit that fails the check with its own frequency scale as shift is tried once more with
     the shift at its worst check point, and is solved exactly if it fails again."""
     g, c, b0, b1, out, sigma = _stack(circuits)
-    mats = (g, c, b0, b1, out)
+    return _batch_matrices((g, c, b0, b1, out), sigma, f_hz)
+
+
+def _batch_matrices(mats: tuple[np.ndarray, ...], sigma: np.ndarray, f_hz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`_batch` on stacked pencils (G, C, b0, b1, out) with frequency scales sigma (rad/s)."""
+    g, c, b0, b1, out = mats
     s_check = 2j * np.pi * np.geomspace(f_hz.min(), f_hz.max(), CHECK_POINTS)
     h_check = _exact(*mats, s_check)
     s = 2j * np.pi * f_hz
-    result = np.empty((len(circuits), len(f_hz)), dtype=complex)
+    result = np.empty((len(g), len(f_hz)), dtype=complex)
     first = _factor(mats, sigma, s_check, h_check)
     result[first.ok] = first.at(s, np.flatnonzero(first.ok))
     factored = first.ok.copy()
@@ -204,3 +209,27 @@ def sweep_with_report(circuits: list[Circuit], f_hz: np.ndarray, chunk: int = 12
         rows = order[k : k + chunk]
         h[rows], factored[rows] = _batch([circuits[i] for i in rows], f_hz)
     return h, factored
+
+
+def sweep_values(circuit: Circuit, values: np.ndarray, f_hz: np.ndarray, chunk: int = 256) -> np.ndarray:
+    """H(j 2 pi f) of `circuit` with each row of `values` (N, E) as its element values (in `components()` order),
+    (N, F) complex: the circuit is stamped once and its copies solved as one batch, `chunk` at a time, with the same
+    factored form and exact fallback as `sweep_hz`.
+
+    >>> from circuitlib.core.circuit import Circuit, Edge
+    >>> rc = Circuit(0, {(1, 2): Edge(r_ohm=1e3), (0, 2): Edge(c_f=1e-6)})  # components: C1, R1
+    >>> h = sweep_values(rc, np.array([[1e-6, 1e3], [1e-6, 2e3]]), np.array([1 / (2 * np.pi * 1e-3)]))
+    >>> np.round(np.abs(h[:, 0]) ** 2, 6).tolist()  # at the first one's cutoff: 1/2, and 1/(1 + 4) for 2 kohm
+    [0.5, 0.2]
+    """
+    values = np.atleast_2d(np.asarray(values, dtype=float))
+    one = stamping.stamp([circuit])
+    if values.shape[1] != len(one.kinds):
+        raise ValueError(f"values has {values.shape[1]} columns; the circuit has {len(one.kinds)} elements")
+    f_hz = np.asarray(f_hz, dtype=float)
+    h = np.empty((len(values), len(f_hz)), dtype=complex)
+    for k in range(0, len(values), chunk):
+        rows = values[k : k + chunk]
+        g, c, b0, b1, out = stamping.matrices(stamping.repeat(one, len(rows)), rows.ravel())
+        h[k : k + len(rows)] = _batch_matrices((g, c, b0, b1, out), _frequency_scales(g, c), f_hz)[0]
+    return h

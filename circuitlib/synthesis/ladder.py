@@ -71,6 +71,7 @@ Units: angular frequencies are rad/s (``omega_rad_s``), ordinary frequencies Hz 
 from __future__ import annotations
 
 import decimal
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -383,6 +384,15 @@ def prototype_zpk(family: str, order: int, ripple_db: float | None = None, atten
 
 
 def _bessel_zpk(order: int, ripple_db: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """The Bessel prototype scaled to -ripple_db at 1 rad/s (a fresh copy of the cached one)."""
+    z, p, k = _bessel_zpk_cached(order, ripple_db)
+    return z.copy(), p.copy(), k
+
+
+@functools.lru_cache(maxsize=1024)
+def _bessel_zpk_cached(order: int, ripple_db: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """Cached: the minimum Bessel order and the design-level search ask for the same prototypes many times, and
+    scipy's besselap finds its poles iteratively (2 ms each)."""
     z, p, k = signal.besselap(order, norm="mag")
 
     def loss(log_w: float) -> float:
