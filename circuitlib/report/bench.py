@@ -5,6 +5,8 @@
 - generation: `refined` against the seed's `knn`, per specification, without ngspice verification;
 - mask design: milliseconds from a filter mask to its best classical design verified in ngspice, and the exact
   verification's time against ngspice's verification of the same circuit;
+- Monte Carlo yield: samples per second of the batched yield (`analysis.tolerance`) against ngspice verifying the
+  same samples of the same order-7 ladder, one by one, on the same bands;
 - training: graphs per second of one epoch of the production architecture.
 """
 
@@ -16,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from circuitlib.analysis.mask import verify, verify_ngspice
+from circuitlib.analysis.mask import FilterMask, verify, verify_ngspice
+from circuitlib.analysis.tolerance import Tolerance, sampled_values, tolerance_yield
 from circuitlib.core.errors import CircuitlibError
 from circuitlib.core.netlist import AcSweep
 from circuitlib.designers.generate import Designer, generate, grid_specs
@@ -99,6 +102,28 @@ def mask_design_speed(n_masks: int, seed: int = 0) -> dict:
             "mask_design_max_ms": float(np.max(ms)), "mask_verify_mna_vs_ngspice_time": mna_s / spice_s}
 
 
+# an order-7 Chebyshev I mask: 0.5 dB, 50 dB at 1.75 x the edge (acosh(905) / acosh(1.75) = 6.5), 50 ohm both ends
+YIELD_MASK = FilterMask("lowpass", 1e3, 1.75e3, 0.5, 50.0, 50.0, 50.0)
+
+
+def yield_speed(samples: int, spice_samples: int, seed: int = 0) -> dict:
+    """Monte Carlo samples per second: the batched yield of `samples` draws (5%, normal) of the order-7 Chebyshev I
+    ladder for YIELD_MASK, against ngspice verifying the first `spice_samples` of the same draws one by one (its
+    rate); and the largest margin difference between the two on those samples, in dB."""
+    (best,) = design(YIELD_MASK, n=1, family="chebyshev1", ngspice=False)
+    tol = Tolerance(r=0.05, l=0.05, c=0.05, samples=samples, seed=seed)
+    tolerance_yield(best.circuit, YIELD_MASK, Tolerance(r=0.05, l=0.05, c=0.05, samples=8, seed=seed))  # warm
+    t_ours, report = best_of(lambda: tolerance_yield(best.circuit, YIELD_MASK, tol), 3)
+    values = sampled_values(best.circuit, tol)[0][:spice_samples]
+    t_spice, spice = best_of(lambda: [verify_ngspice(best.circuit.with_values(v), YIELD_MASK).margin_db
+                                      for v in values])
+    diff = np.abs(np.array(spice) - report.margins_db[:spice_samples]).max()
+    return {"yield_order": best.order, "yield_samples": samples, "yield_s": t_ours,
+            "yield_samples_per_s": samples / t_ours, "ngspice_yield_samples_per_s": len(values) / t_spice,
+            "yield_vs_ngspice_throughput": (samples / t_ours) / (len(values) / t_spice),
+            "yield_vs_ngspice_max_margin_diff_db": float(diff), "yield": report.fraction}
+
+
 def training_speed(dataset_dir: Path, n_graphs: int, seed: int = 0) -> dict:
     """Graphs per second through one training epoch of the production architecture (2 threads)."""
     graphs = training_graphs(dataset_dir, n_graphs)
@@ -108,11 +133,13 @@ def training_speed(dataset_dir: Path, n_graphs: int, seed: int = 0) -> dict:
 def run(quick: bool, dataset_dir: Path, seed: int = 0, sizes: tuple[int | None, ...] = (None,) * 4) -> dict:
     """Every figure of the benchmark; `sizes` overrides (circuits, specifications, training graphs, masks)."""
     default = (200, 200, 512, 12) if quick else (1000, 400, 2048, 40)
+    spice_samples = 50 if quick else 200
     n_circuits, n_specs, n_graphs, n_masks = (given or d for given, d in zip(tuple(sizes) + (None,) * 4, default))
     out = {"quick": quick}
     out.update(simulation(circuits(dataset_dir, n_circuits, seed)))
     out.update(generation(n_specs, seed))
     out.update(mask_design_speed(n_masks, seed))
+    out.update(yield_speed(1000, spice_samples, seed))
     out.update(training_speed(dataset_dir, n_graphs, seed))
     return out
 
