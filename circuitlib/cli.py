@@ -25,6 +25,7 @@ from circuitlib.sim.ac import ENGINES, simulate
 from circuitlib.synthesis.values import ESERIES
 
 EXIT_BAD_INPUT = 2
+EXPORTS = ("ltspice", "kicad", "touchstone", "svg")  # report.export.FORMATS, named here so startup stays light
 
 
 class _Parser(argparse.ArgumentParser):
@@ -67,6 +68,8 @@ def cmd_measure(args: argparse.Namespace) -> int:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     parsed = _read_deck_file(args)
+    if args.s_params:
+        return _print_s_params(args, parsed)
     result = simulate(parsed.circuit, _sweep(args, parsed.ac), engine=args.engine)
     f_hz, h = result.f_hz, result.h
     if args.json:
@@ -82,19 +85,70 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_s_params(args: argparse.Namespace, parsed: Parsed) -> int:
+    """S21 and S11 in dB of a deck's filter between its source and load resistors (nodal solver)."""
+    from circuitlib.report.export import s_parameters, two_port
+
+    tp = two_port(parsed.circuit)
+    f_hz = _sweep(args, parsed.ac).frequencies_hz()
+    s = s_parameters(parsed.circuit, f_hz)
+    s21_db, s11_db = (20 * np.log10(np.maximum(np.abs(s[:, i, 0]), 1e-300)) for i in (1, 0))
+    if args.json:
+        print(json.dumps({"engine": "mna", "rs_ohm": tp.rs_ohm, "rl_ohm": tp.rl_ohm, "f_hz": f_hz.tolist(),
+                          "s21_db": s21_db.tolist(), "s11_db": s11_db.tolist(), "notes": parsed.notes}))
+        return 0
+    for note in parsed.notes:
+        print(f"* note: {note}")
+    print(f"* S-parameters between RS = {tp.rs_ohm:g} ohm and RL = {tp.rl_ohm:g} ohm (nodal solver)")
+    print("f_hz\ts21_db\ts11_db")
+    for f, a, b in zip(f_hz, s21_db, s11_db):
+        print(f"{f:.6g}\t{a:.6f}\t{b:.6f}")
+    return 0
+
+
+def _check_export(args: argparse.Namespace, unterminated: str | None) -> None:
+    """Refuse an export request that cannot be met before any design work; `unterminated` says why S-parameters
+    are undefined for these designs (None: they are defined)."""
+    if (args.export is None) != (args.export_path is None):
+        raise CircuitlibError("--export and --export-path go together: --export ltspice|kicad|touchstone|svg "
+                              "--export-path FILE")
+    if args.export == "touchstone" and unterminated:
+        raise CircuitlibError(f"--export touchstone: {unterminated}")
+    if args.export_path is not None and Path(args.export_path).is_dir():
+        raise CircuitlibError(f"--export-path {args.export_path} is a folder: name the file to write")
+
+
+def _write_export(args: argparse.Namespace, circuit, sweep: AcSweep, title: str) -> None:
+    """Write the best design as `--export` to `--export-path` atomically and say where (on stderr with --json)."""
+    from circuitlib.core.files import atomic_write_bytes
+    from circuitlib.report.export import render
+
+    text = render(args.export, circuit, sweep, title)
+    try:
+        atomic_write_bytes(Path(args.export_path), text.encode("utf-8"))
+    except OSError as exc:
+        raise CircuitlibError(f"cannot write {args.export_path}: {exc.strerror or exc}") from None
+    print(f"wrote the best design as {args.export} to {args.export_path}", file=sys.stderr if args.json else sys.stdout)
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
+    _check_export(args, "the (f, Q) designs are driven by an ideal source into an open output, so S-parameters are "
+                        "undefined (design --source-ohm R --load-ohm R makes terminated ladders)")
     from circuitlib.designers.generate import generate  # torch: loaded only for the model commands
 
     designs = generate(args.response, args.f, args.q, n=args.n, method=args.method, eseries=args.eseries,
                      seed=args.seed)
     if args.json:
         print(json.dumps([d.to_json() for d in designs]))
-        return 0
-    for d in designs:
-        status = "meets" if d.met(0.01) else "does NOT meet"
-        print(f"* {d.method}: {status} the specification at 1% "
-              f"(f error {_fmt(d.f_err)}, q error {_fmt(d.q_err)}, {d.latency_ms:.0f} ms)")
-        print(d.to_json()["netlist"])
+    else:
+        for d in designs:
+            status = "meets" if d.met(0.01) else "does NOT meet"
+            print(f"* {d.method}: {status} the specification at 1% "
+                  f"(f error {_fmt(d.f_err)}, q error {_fmt(d.q_err)}, {d.latency_ms:.0f} ms)")
+            print(d.to_json()["netlist"])
+    if args.export:
+        _write_export(args, designs[0].circuit, AcSweep("dec", 100, args.f / 100, args.f * 100),
+                      f"circuitlib {designs[0].method} {args.response} f = {args.f:g} Hz")
     return 0
 
 
@@ -160,6 +214,9 @@ def cmd_design(args: argparse.Namespace) -> int:
 
     mask = FilterMask(args.response, _edges(args.passband, "passband"), _edges(args.stopband, "stopband"),
                       args.ripple_db, args.attenuation_db, args.source_ohm, _load(args.load_ohm))
+    _check_export(args, None if mask.source_ohm > 0 and mask.load_ohm is not None else
+                  "S-parameters of a design with an ideal source or an open load are undefined: give --source-ohm "
+                  "and --load-ohm")
     designs = design(mask, method=args.method, n=args.n, eseries=args.eseries, family=args.family, form=args.form,
                      **_build_options(args))
     missed = args.min_yield is not None and not designs[0].reaches_yield
@@ -169,6 +226,11 @@ def cmd_design(args: argparse.Namespace) -> int:
         for d in designs:
             print("\n".join(_describe(d)))
             print(d.to_json()["netlist"])
+    if args.export:
+        best = designs[0]
+        edges = np.concatenate([np.atleast_1d(mask.passband_hz), np.atleast_1d(mask.stopband_hz)])
+        _write_export(args, best.circuit, AcSweep("dec", 100, float(edges.min()) / 10, float(edges.max()) * 10),
+                      f"circuitlib {best.family} order {best.order} {best.form} {mask.response}")
     if missed:
         best = designs[0].yield_report
         print(f"no design reaches yield {args.min_yield:g}: the best found yields "
@@ -245,6 +307,12 @@ def _read_deck_file(args: argparse.Namespace) -> Parsed:
                              load_ohm=args.load_ohm)
 
 
+def _export_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--export", choices=EXPORTS, help="also write the best design as an LTspice schematic, a KiCad "
+                   "netlist, Touchstone S-parameters or an SVG drawing")
+    p.add_argument("--export-path", help="the file --export writes (atomically)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m circuitlib", description="Measure, simulate and generate RLC filter circuits.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -258,6 +326,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--fstart", type=float)
     s.add_argument("--fstop", type=float)
     s.add_argument("--ppd", type=int, help="points per decade")
+    s.add_argument("--s-params", action="store_true", help="S21 and S11 in dB between the deck's source resistor "
+                   "and load resistor (nodal solver)")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_simulate)
     g = sub.add_parser("generate", help="design circuits that meet a specification")
@@ -269,6 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--eseries", choices=ESERIES)
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--json", action="store_true")
+    _export_arguments(g)
     g.set_defaults(func=cmd_generate)
     d = sub.add_parser("design", help="design ladders that meet a filter mask (classical synthesis, verified)")
     d.add_argument("--response", required=True, choices=FILTER_RESPONSES)
@@ -294,6 +365,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--capacitor-esr", type=float, help="capacitor equivalent series resistance, ohm")
     d.add_argument("--sensitivity", action="store_true", help="the margin's sensitivity to each part (autograd)")
     d.add_argument("--json", action="store_true")
+    _export_arguments(d)
     d.set_defaults(func=cmd_design)
     t = sub.add_parser("train", help="train the VAE (on a GPU when present); under torchrun, with DDP")
     t.add_argument("--out", required=True, help="checkpoint folder")
