@@ -2,8 +2,8 @@
 
 Rounding each part on its own and hoping throws away margin. Here every filter part may take any of the two
 preferred values below and the two above its exact value; a coordinate search moves one part at a time to the
-choice that most raises the mask margin on the verification grid, from the best few starting points, and the
-winner is verified exactly. When the mask leaves the impedance level free (an ideal source and an open output),
+choice that most raises the mask margin on the verification grid (every move of a round scored in one batch through
+the nodal solver), from the best few starting points, and the winner is verified exactly. When the mask leaves the impedance level free (an ideal source and an open output),
 the starting points also sweep that level over a decade: the response does not depend on it, the rounding does.
 The terminations RS and RL are the mask's and are never changed.
 """
@@ -14,7 +14,8 @@ import math
 
 import numpy as np
 
-from circuitlib.analysis.mask import FilterMask, MaskReport, band_grids, sampled_margin_db, verify
+from circuitlib.analysis.mask import FilterMask, MaskReport, band_grids, verify
+from circuitlib.analysis.tolerance import margins_of_values
 from circuitlib.core.circuit import Circuit, Edge
 from circuitlib.synthesis.classical import filter_parts
 from circuitlib.synthesis.values import eseries_values
@@ -57,47 +58,51 @@ def _level_scaled(circuit: Circuit, a: float) -> Circuit:
     return with_values(circuit, values)
 
 
+def _margins(circuit: Circuit, mask: FilterMask, grids: list, rows: list[np.ndarray]) -> np.ndarray:
+    """The sampled mask margin (dB, extrema refined by a parabola) of `circuit` with each row of element values,
+    in one batch through the nodal solver."""
+    return margins_of_values(circuit, mask, np.array(rows), grids)[0]
+
+
 def snap(circuit: Circuit, mask: FilterMask, series: str) -> tuple[Circuit, MaskReport]:
     """The standard-value version of `circuit` (from `series`: E6 ... E192) with the largest mask margin found,
     and its exact report."""
     table = eseries_values(series)
     grids = band_grids(circuit, mask)
     free = mask.source_ohm == 0 and mask.load_ohm is None
-    starts = [_level_scaled(circuit, float(a)) for a in np.logspace(-0.5, 0.5, LEVELS, endpoint=False)] if free \
-        else [circuit]
-    scored = []
-    for start in starts:
-        keys = [(p.node_a, p.node_b, p.kind) for p in filter_parts(start)]
-        options = [choices(p.value, table) for p in filter_parts(start)]
-        pick = [0] * len(keys)
-        trial = with_values(start, {k: o[0] for k, o in zip(keys, options)})
-        scored.append((sampled_margin_db(trial, mask, grids), start, keys, options, pick))
-    scored.sort(key=lambda s: -s[0])
+    levels = np.logspace(-0.5, 0.5, LEVELS, endpoint=False) if free else [1.0]
+    parts = [i for i, c in enumerate(circuit.components()) if c.name not in ("RS", "RL")]
+    starts = []
+    for a in levels:  # the level-scaled circuits keep the topology, so every start is a row of values
+        values = np.array([c.value for c in _level_scaled(circuit, float(a)).components()])
+        options = [choices(float(values[i]), table) for i in parts]
+        values[parts] = [o[0] for o in options]
+        starts.append((values, options))
+    scores = _margins(circuit, mask, grids, [v for v, _ in starts])
     best_margin, best = -math.inf, circuit
-    for margin, start, keys, options, pick in scored[:STARTS]:
-        margin, pick = _coordinate_search(start, mask, grids, keys, options, margin)
+    for k in np.argsort(-scores, kind="stable")[:STARTS]:
+        row, options = starts[k]
+        margin, row = _coordinate_search(circuit, mask, grids, parts, options, row, float(scores[k]))
         if margin > best_margin:
-            best_margin, best = margin, with_values(start, {k: o[j] for k, o, j in zip(keys, options, pick)})
+            best_margin, best = margin, circuit.with_values(row)
     return best, verify(best, mask)
 
 
-def _coordinate_search(start: Circuit, mask: FilterMask, grids: list, keys: list, options: list,
-                       margin: float) -> tuple[float, list[int]]:
-    """Move one part at a time to the choice that most raises the sampled margin, until no move helps."""
-    pick = [0] * len(keys)
+def _coordinate_search(circuit: Circuit, mask: FilterMask, grids: list, parts: list[int], options: list,
+                       row: np.ndarray, margin: float) -> tuple[float, np.ndarray]:
+    """Move one part at a time to the choice that most raises the sampled margin, until no move helps; every move
+    of a round is scored in one batch."""
     for _ in range(8):
-        best_move = None
-        for i, opts in enumerate(options):
-            for j in range(len(opts)):
-                if j == pick[i]:
-                    continue
-                trial = pick.copy()
-                trial[i] = j
-                m = sampled_margin_db(with_values(start, {k: o[t] for k, o, t in zip(keys, options, trial)}),
-                                      mask, grids)
-                if m > margin + 1e-12:
-                    margin, best_move = m, trial
-        if best_move is None:
+        trials = []
+        for i, opts in zip(parts, options):
+            for v in opts:
+                if v != row[i]:
+                    trial = row.copy()
+                    trial[i] = v
+                    trials.append(trial)
+        scores = _margins(circuit, mask, grids, trials)
+        best = int(np.argmax(scores))
+        if not scores[best] > margin + 1e-12:
             break
-        pick = best_move
-    return margin, pick
+        margin, row = float(scores[best]), trials[best]
+    return margin, row

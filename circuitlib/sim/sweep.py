@@ -8,8 +8,9 @@ A multiple root (three zeros at the origin of a third-order high-pass, say) come
 small ring of roots, eps^(1/m) wide, and roots at infinity as huge spurious ones. Both are recognised by the
 polynomial of the ring, which is z^m to rounding (that of genuine small roots is not), and replaced by the exact
 multiple root. Every circuit's factored form is then checked against exact solves at a few frequencies across
-the sweep; a circuit that fails is tried again with the shift where it failed, and then swept by exact solves,
-so the result never silently degrades.
+the sweep (relative to |H|, or to 1e-15 of the largest checked |H| where |H| is smaller still); a circuit that
+fails is tried again with the shift where it failed, and then swept by exact solves, so the result never silently
+degrades.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from circuitlib.sim import stamping
 from circuitlib.sim.mna import Pencil, response, solve_refined
 
 CHECK_POINTS = 9  # exact solves per circuit, log-spaced over the sweep
-CHECK_RTOL = 1e-9  # the factored form must match them this closely
+CHECK_RTOL = 1e-9  # the factored form must match them this closely, relative to the larger of |H| and
+CHECK_FLOOR = 1e-15  # this share of the circuit's largest checked |H| (-300 dB: deep-stopband values that
+# neither form gets to 1e-9 relative, an order-10 ladder's 1e-26 say, are held to 1e-24 of the peak instead)
 CLUSTER_TOL = 1e-9  # a ring of roots is one multiple root when its polynomial is z^m to this (relative) accuracy
 CLUSTER_RADIUS = 0.05  # rings are looked for within this share of the circuit's frequency scale
 
@@ -156,7 +159,8 @@ def _factor(mats: tuple[np.ndarray, ...], sigma: np.ndarray, s_check: np.ndarray
         shape_sigma = (np.prod(np.where(has_z, sigma[:, None] - zeros, 1.0), axis=1)
                        / np.prod(np.where(has_p, sigma[:, None] - poles, 1.0), axis=1))
         form = _Factored(zeros, has_z, poles, has_p, h_sigma / shape_sigma, np.zeros(bsz, bool), np.zeros(bsz, int))
-        err = np.abs(form.at(s_check, np.arange(bsz)) - h_check) / np.abs(h_check)
+        ref = np.maximum(np.abs(h_check), CHECK_FLOOR * np.abs(h_check).max(axis=1, keepdims=True))
+        err = np.abs(form.at(s_check, np.arange(bsz)) - h_check) / ref
     err = np.where(np.isfinite(err), err, np.inf)
     form.ok = (err.max(axis=1) <= CHECK_RTOL) & np.isfinite(form.gain)
     form.worst = err.argmax(axis=1)
