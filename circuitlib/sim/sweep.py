@@ -144,8 +144,10 @@ class _Factored:
             return self.gain[rows, None] * num / _product(s, self.poles[rows], self.has_p[rows])
 
 
-def _factor(mats: tuple[np.ndarray, ...], sigma: np.ndarray, s_check: np.ndarray, h_check: np.ndarray) -> _Factored:
-    """Factored forms with shifts sigma (rad/s), checked against the exact h_check at s_check."""
+def _factor(mats: tuple[np.ndarray, ...], sigma: np.ndarray, s_check: np.ndarray, h_check: np.ndarray,
+            floor: float = CHECK_FLOOR) -> _Factored:
+    """Factored forms with shifts sigma (rad/s), checked against the exact h_check at s_check (relative to |H|, or
+    to `floor` times the largest checked |H| where |H| is smaller)."""
     g, c, b0, b1, out = mats
     bsz = len(g)
     try:
@@ -159,7 +161,7 @@ def _factor(mats: tuple[np.ndarray, ...], sigma: np.ndarray, s_check: np.ndarray
         shape_sigma = (np.prod(np.where(has_z, sigma[:, None] - zeros, 1.0), axis=1)
                        / np.prod(np.where(has_p, sigma[:, None] - poles, 1.0), axis=1))
         form = _Factored(zeros, has_z, poles, has_p, h_sigma / shape_sigma, np.zeros(bsz, bool), np.zeros(bsz, int))
-        ref = np.maximum(np.abs(h_check), CHECK_FLOOR * np.abs(h_check).max(axis=1, keepdims=True))
+        ref = np.maximum(np.abs(h_check), floor * np.abs(h_check).max(axis=1, keepdims=True))
         err = np.abs(form.at(s_check, np.arange(bsz)) - h_check) / ref
     err = np.where(np.isfinite(err), err, np.inf)
     form.ok = (err.max(axis=1) <= CHECK_RTOL) & np.isfinite(form.gain)
@@ -175,19 +177,21 @@ def _batch(circuits: list[Circuit], f_hz: np.ndarray) -> tuple[np.ndarray, np.nd
     return _batch_matrices((g, c, b0, b1, out), sigma, f_hz)
 
 
-def _batch_matrices(mats: tuple[np.ndarray, ...], sigma: np.ndarray, f_hz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """`_batch` on stacked pencils (G, C, b0, b1, out) with frequency scales sigma (rad/s)."""
+def _batch_matrices(mats: tuple[np.ndarray, ...], sigma: np.ndarray, f_hz: np.ndarray,
+                    floor: float = CHECK_FLOOR) -> tuple[np.ndarray, np.ndarray]:
+    """`_batch` on stacked pencils (G, C, b0, b1, out) with frequency scales sigma (rad/s); `floor` as `_factor`."""
     g, c, b0, b1, out = mats
     s_check = 2j * np.pi * np.geomspace(f_hz.min(), f_hz.max(), CHECK_POINTS)
     h_check = _exact(*mats, s_check)
     s = 2j * np.pi * f_hz
     result = np.empty((len(g), len(f_hz)), dtype=complex)
-    first = _factor(mats, sigma, s_check, h_check)
+    first = _factor(mats, sigma, s_check, h_check, floor)
     result[first.ok] = first.at(s, np.flatnonzero(first.ok))
     factored = first.ok.copy()
     retry = np.flatnonzero(~first.ok)
     if len(retry):
-        second = _factor(tuple(m[retry] for m in mats), np.abs(s_check[first.worst[retry]]), s_check, h_check[retry])
+        second = _factor(tuple(m[retry] for m in mats), np.abs(s_check[first.worst[retry]]), s_check, h_check[retry],
+                         floor)
         result[retry[second.ok]] = second.at(s, np.flatnonzero(second.ok))
         factored[retry] = second.ok
     for i in np.flatnonzero(~factored):
@@ -215,10 +219,13 @@ def sweep_with_report(circuits: list[Circuit], f_hz: np.ndarray, chunk: int = 12
     return h, factored
 
 
-def sweep_values(circuit: Circuit, values: np.ndarray, f_hz: np.ndarray, chunk: int = 256) -> np.ndarray:
+def sweep_values(circuit: Circuit, values: np.ndarray, f_hz: np.ndarray, chunk: int = 256,
+                 floor: float = CHECK_FLOOR) -> np.ndarray:
     """H(j 2 pi f) of `circuit` with each row of `values` (N, E) as its element values (in `components()` order),
     (N, F) complex: the circuit is stamped once and its copies solved as one batch, `chunk` at a time, with the same
-    factored form and exact fallback as `sweep_hz`.
+    factored form and exact fallback as `sweep_hz`. `floor` (a share of the largest checked |H|) is the level below
+    which the factored form is checked for absolute rather than relative accuracy: a caller that reads only gains
+    above some level (a mask's stopband limit) may raise it from CHECK_FLOOR to just below that level.
 
     >>> from circuitlib.core.circuit import Circuit, Edge
     >>> rc = Circuit(0, {(1, 2): Edge(r_ohm=1e3), (0, 2): Edge(c_f=1e-6)})  # components: C1, R1
@@ -235,5 +242,5 @@ def sweep_values(circuit: Circuit, values: np.ndarray, f_hz: np.ndarray, chunk: 
     for k in range(0, len(values), chunk):
         rows = values[k : k + chunk]
         g, c, b0, b1, out = stamping.matrices(stamping.repeat(one, len(rows)), rows.ravel())
-        h[k : k + len(rows)] = _batch_matrices((g, c, b0, b1, out), _frequency_scales(g, c), f_hz)[0]
+        h[k : k + len(rows)] = _batch_matrices((g, c, b0, b1, out), _frequency_scales(g, c), f_hz, floor)[0]
     return h
