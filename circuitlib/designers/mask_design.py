@@ -39,6 +39,7 @@ METHODS = ("classical",)
 # a ladder that meets its mask by less than this sits on the mask's edge (an equiripple band touching it, when no
 # share of ripple or attenuation could be held back at that order): rounding decides it, so one order more is tried
 MIN_MARGIN_DB = 1e-3
+SCREEN_SAMPLES = 200  # with a yield target, a design is first sampled this often (see _screened_yield)
 
 
 @dataclass
@@ -334,19 +335,37 @@ class Buildable:
 def _evaluate(p: _Pending, mask: FilterMask, build: Buildable, t0: float) -> tuple[MaskDesign, bool]:
     """The design of a pending ladder with its reports (standard values, losses, yield as `build` asks), and whether
     it is acceptable: it meets the mask by MIN_MARGIN_DB or more, with the yield asked for."""
-    d = MaskDesign(mask, "classical", p.family, p.order, p.form, p.circuit, verify(p.circuit, mask), None, 0.0,
-                   p.notes, losses=build.losses, min_yield=build.min_yield)
+    d = MaskDesign(mask, "classical", p.family, p.order, p.form, p.circuit, verify(p.circuit, mask, delay=False),
+                   None, 0.0, p.notes, losses=build.losses, min_yield=build.min_yield)
     if build.eseries:
         d = to_standard_values(d, build.eseries)
     if build.losses:
-        ideal, lossy = d.nodal, verify(d.model(), mask)
+        ideal, lossy = d.nodal, verify(d.model(), mask, delay=False)
         d = replace(d, nodal=lossy, lossless=ideal,
                     notes=d.notes + [f"lossy parts cost {ideal.margin_db - lossy.margin_db:.3g} dB of margin"])
     ok = d.nodal.margin_db >= MIN_MARGIN_DB
     if build.tolerance is not None and ok:
-        d = replace(d, yield_report=tolerance_yield(d.model(), mask, build.tolerance))
+        d = replace(d, yield_report=_screened_yield(d.model(), mask, build))
         ok = build.min_yield is None or d.yield_report.fraction >= build.min_yield
     return replace(d, latency_ms=(time.perf_counter() - t0) * 1e3), ok
+
+
+def _screened_yield(circuit: Circuit, mask: FilterMask, build: Buildable) -> YieldReport:
+    """The yield under `build.tolerance`; with a yield target, a first SCREEN_SAMPLES draws (the same seed) settle
+    a design whose 95% interval already lies below the target, and only the others are sampled in full."""
+    tol = build.tolerance
+    if build.min_yield is not None and tol.samples > SCREEN_SAMPLES:
+        quick = tolerance_yield(circuit, mask, tol.model_copy(update={"samples": SCREEN_SAMPLES}))
+        if quick.ci95[1] < build.min_yield:
+            return quick
+    return tolerance_yield(circuit, mask, tol)
+
+
+def with_full_yield(d: MaskDesign, tol: Tolerance | None) -> MaskDesign:
+    """`d` with its yield from all the samples of `tol`, where the search settled it on a screening run."""
+    if tol is None or d.yield_report is None or d.yield_report.tolerance == tol:
+        return d
+    return replace(d, yield_report=tolerance_yield(d.model(), d.mask, tol))
 
 
 def _shortfall(d: MaskDesign, mask: FilterMask, build: Buildable) -> str:
@@ -386,6 +405,32 @@ def classical_designs(mask: FilterMask, n: int, families=FAMILIES, forms=tuple(F
                 continue
         done.append((d, ok))
     return [d for d, _ in done]
+
+
+def at_order(mask: FilterMask, family: str, form: str, order: int, eseries: str | None = None) -> MaskDesign:
+    """The `family` ladder in `form` at `order` (the minimum, or more: one more order buys margin: here half the ripple
+    is held back at order 7, a fifth at the minimum), at standard values
+    of `eseries` when given, verified exactly (not in ngspice). Raises SpecificationError when these terminations
+    cannot realise that order.
+
+    >>> m = FilterMask("lowpass", 1000.0, 2500.0, 0.5, 40.0, 50.0, 50.0)
+    >>> [round(at_order(m, "chebyshev1", "min-inductor", n).nodal.margin_db, 2) for n in (5, 7)]
+    [0.1, 0.25]
+    """
+    _check_arguments("classical", 1, eseries, family, form, None, None)
+    first, _ = lad.min_order(family, mask.response, mask.passband_hz, mask.stopband_hz, mask.ripple_db,
+                             mask.attenuation_db)
+    if order < first:
+        raise SpecificationError(f"{family} needs order {first} or more for this mask, not {order}")
+    pending = _build(mask, family, form, first, (order,), [])
+    if pending is None:
+        raise SpecificationError(f"these terminations cannot realise a {family} ladder of order {order} ({form})")
+    return with_delay(_evaluate(pending, mask, Buildable(eseries.upper() if eseries else None), time.perf_counter())[0])
+
+
+def with_delay(d: MaskDesign) -> MaskDesign:
+    """`d` with its exact report verified again with the passband group delay (the search leaves it out)."""
+    return replace(d, nodal=verify(d.model(), d.mask))
 
 
 def minimum_order_parts(mask: FilterMask, must_meet: bool = True) -> int | None:
@@ -478,7 +523,8 @@ def design(mask: FilterMask, method: str = "classical", n: int = 3, eseries: str
     designs = classical_designs(mask, n, [family] if family else FAMILIES, [form] if form else tuple(FORMS), build, t0)
     if not designs:
         raise SpecificationError("no classical ladder realises this mask between these terminations")
-    best = sorted(designs, key=MaskDesign.rank_key)[:n]
+    best = sorted((with_full_yield(with_delay(d), tolerance) for d in sorted(designs, key=MaskDesign.rank_key)[:n]),
+                  key=MaskDesign.rank_key)
     if ngspice:
         best = sorted((with_ngspice(d) for d in best), key=MaskDesign.rank_key)
     if sensitivity:

@@ -85,7 +85,7 @@ def snap(circuit: Circuit, mask: FilterMask, series: str) -> tuple[Circuit, Mask
         margin, row = _coordinate_search(circuit, mask, grids, parts, options, row, float(scores[k]))
         if margin > best_margin:
             best_margin, best = margin, circuit.with_values(row)
-    return best, verify(best, mask)
+    return best, verify(best, mask, delay=False)
 
 
 def _coordinate_search(circuit: Circuit, mask: FilterMask, grids: list, parts: list[int], options: list,
