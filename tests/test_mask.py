@@ -278,3 +278,20 @@ def test_an_unknown_series_is_refused_with_one_line(capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "invalid choice: 'E7'" in err
+
+
+def test_a_series_too_coarse_for_the_mask_names_one_that_is_fine_enough():
+    """Mask 3 of the seed-0 grid has no E6 design; the note names the first finer series that has one, and a design
+    at that series meets the mask when verified again."""
+    from circuitlib.analysis.mask import verify
+    from circuitlib.designers.mask_design import design
+    from circuitlib.report.mask_study import MaskGrid, random_masks
+
+    mask = random_masks(MaskGrid(count=4, seed=0))[3]
+    coarse = design(mask, n=1, eseries="E6", ngspice=False)[0]
+    assert not coarse.met
+    note = coarse.notes[-1]
+    finer = note.rsplit("; ", 1)[1].split()[0]
+    assert note.startswith("no design at E6 values meets the mask") and finer in ("E12", "E24", "E48", "E96", "E192")
+    fine = design(mask, n=1, eseries=finer, ngspice=False)[0]
+    assert fine.met and verify(fine.circuit, mask).met

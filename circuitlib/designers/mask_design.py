@@ -495,6 +495,14 @@ def _check_arguments(method, n, eseries, family, form, min_yield, tolerance) -> 
             raise SpecificationError(f"min_yield must lie in (0, 1], not {min_yield!r}")
 
 
+def _finer_series_note(mask: FilterMask, series: str, families, forms) -> str:
+    """Says that no design at `series` values meets `mask`, and which finer series (if any) gives one that does."""
+    for finer in ESERIES[ESERIES.index(series) + 1:]:
+        if any(d.met for d in classical_designs(mask, 1, families, tuple(forms), Buildable(finer))):
+            return f"no design at {series} values meets the mask; {finer} values do"
+    return f"no design at {series} values meets the mask, nor at any finer series (exact values may)"
+
+
 def design(mask: FilterMask, method: str = "classical", n: int = 3, eseries: str | None = None,
            family: str | None = None, form: str | None = None, ngspice: bool = True, *,
            losses: Losses | None = None, tolerance: Tolerance | None = None, min_yield: float | None = None,
@@ -525,6 +533,9 @@ def design(mask: FilterMask, method: str = "classical", n: int = 3, eseries: str
         raise SpecificationError("no classical ladder realises this mask between these terminations")
     best = sorted((with_full_yield(with_delay(d), tolerance) for d in sorted(designs, key=MaskDesign.rank_key)[:n]),
                   key=MaskDesign.rank_key)
+    if build.eseries and not best[0].met:
+        note = _finer_series_note(mask, build.eseries, [family] if family else FAMILIES, [form] if form else FORMS)
+        best = [replace(d, notes=d.notes + [note]) for d in best]
     if ngspice:
         best = sorted((with_ngspice(d) for d in best), key=MaskDesign.rank_key)
     if sensitivity:
