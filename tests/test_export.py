@@ -13,6 +13,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import circuits as tc  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
 import networkx as nx  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -24,7 +25,7 @@ from circuitlib.core.circuit import GND, VIN, VOUT, Circuit, Edge  # noqa: E402
 from circuitlib.core.deck import read_deck  # noqa: E402
 from circuitlib.core.netlist import AcSweep, parse_netlist, to_netlist  # noqa: E402
 from circuitlib.designers.mask_design import design  # noqa: E402
-from circuitlib.report import export  # noqa: E402
+from circuitlib.report import asc_drawing, export  # noqa: E402
 from circuitlib.sim.mna import pencil, response_hz  # noqa: E402
 from circuitlib.synthesis import families as fam  # noqa: E402
 from circuitlib.synthesis import ladder as lad  # noqa: E402
@@ -457,3 +458,69 @@ def test_cli_simulate_s_params_refuses_an_unterminated_deck(tmp_path):
     deck.write_text(to_netlist(Circuit(0, {(VIN, VOUT): Edge(r_ohm=1e3), (GND, VOUT): Edge(c_f=1e-7)})))
     out = _cli("simulate", str(deck), "--out", "vout", "--s-params")
     assert out.returncode == 2 and out.stderr.count("\n") == 1 and "load resistance" in out.stderr
+
+
+# ---------------------------------------------------------------- drawing an .asc (report.asc_drawing)
+
+def _asc_of_design():
+    mask = FilterMask("lowpass", 1e3, 2.5e3, 0.5, 40.0, 50.0, 50.0)
+    circuit = design(mask, n=1, ngspice=False)[0].circuit
+    return circuit, export.to_ltspice_asc(circuit, None, "drawing test")
+
+
+def _gid(fig, gid):
+    ax = fig.axes[0]
+    return [a for a in list(ax.lines) + list(ax.texts) + list(ax.patches) if a.get_gid() == gid]
+
+
+def test_asc_drawing_has_one_line_per_wire_and_one_label_per_part():
+    circuit, asc = _asc_of_design()
+    fig = asc_drawing.draw_asc(asc)
+    try:
+        wires = [line for line in asc.splitlines() if line.startswith("WIRE ")]
+        drawn = _gid(fig, "wire")
+        assert len(drawn) == len(wires)
+        ends = sorted(tuple(map(int, w.split()[1:5])) for w in wires)
+        assert sorted((int(x[0]), int(y[0]), int(x[1]), int(y[1])) for x, y in (l.get_data() for l in drawn)) == ends
+        labels = [t.get_text() for t in _gid(fig, "label")]
+        names = ["VIN"] + [c.name for c in circuit.components()]
+        assert len(labels) == len(names) == asc.count("\nSYMBOL ")
+        assert sorted(label.split("\n")[0] for label in labels) == sorted(names)
+        assert fig.axes[0].yaxis_inverted()  # y down, like LTspice
+    finally:
+        plt.close(fig)
+
+
+def test_asc_drawing_places_parts_at_export_pins_and_flags_as_labels():
+    _, asc = _asc_of_design()
+    sheet = asc_drawing.parse_asc(asc)
+    # the same pins as export's own reader, which read_ltspice_asc joins into nets
+    assert [s.pins for s in sheet.symbols] == [p.pins for p in export._read_asc_lines(asc)[2]]
+    fig = asc_drawing.draw_asc(asc, title="t")
+    try:
+        for symbol in sheet.symbols:  # every part's drawing reaches both of its pins
+            ends = {(round(x), round(y)) for line in _gid(fig, "part") if hasattr(line, "get_xdata")
+                    for x, y in zip(line.get_xdata(), line.get_ydata())}
+            assert set(symbol.pins) <= ends, symbol.name
+        flags = [name for _, name in sheet.flags]
+        texts = [a.get_text() for a in _gid(fig, "flag") if hasattr(a, "get_text")]
+        assert sorted(texts) == sorted(f for f in flags if f != "0") == ["vin", "vout"]
+        grounds = flags.count("0")  # a ground sign: a stem and three bars
+        lines = [a for a in _gid(fig, "flag") if not hasattr(a, "get_text")]
+        assert len(lines) == 4 * grounds + (len(flags) - grounds)
+    finally:
+        plt.close(fig)
+
+
+def test_asc_drawing_draws_an_unknown_symbol_as_a_labelled_box():
+    asc = "Version 4\nWIRE 0 0 64 0\nSYMBOL opamp2 96 0 R0\nSYMATTR InstName U1\nFLAG 0 0 in\n"
+    sheet = asc_drawing.parse_asc(asc)
+    assert sheet.symbols[0].pins is None and sheet.symbols[0].name == "U1"
+    fig = asc_drawing.draw_asc(asc)
+    try:
+        assert len(_gid(fig, "wire")) == 1
+        assert [t.get_text() for t in _gid(fig, "label")] == ["opamp2\nU1"]
+    finally:
+        plt.close(fig)
+    with pytest.raises(export.NetlistError, match="line 2"):
+        asc_drawing.parse_asc("Version 4\nWIRE 0 x 1 1\n")

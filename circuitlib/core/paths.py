@@ -14,3 +14,5 @@ LATENT_INDEX = CHECKPOINTS / "latent_index"  # training circuits' posterior mean
 RESULTS = DATA / "results"
 SEED_CASES = DATA / "seed" / "seed_cases.json"
 TESTS = ROOT / "tests"
+DECKS = TESTS / "decks"  # the third-party SPICE deck corpus, kept byte for byte (tests/decks/README.md)
+DECK_MANIFEST = DECKS / "manifest.json"  # source, licence, expect accept/refuse, reason and features of each deck
