@@ -232,7 +232,7 @@ def test_a_skewed_bandstop_is_designed_on_scipys_passband_edges(passband, stopba
 
 def test_standard_values_are_series_values_and_verified_exactly():
     from circuitlib.designers.mask_design import design
-    from circuitlib.synthesis.values import eseries_values
+    from circuitlib.synthesis.values import eseries_values, in_series
 
     mask = FilterMask("lowpass", 1e3, 3e3, 1.0, 30.0, 50.0, 50.0)
     (exact,) = design(mask, n=1, ngspice=False, family="chebyshev1", form="min-inductor")
@@ -241,6 +241,7 @@ def test_standard_values_are_series_values_and_verified_exactly():
     for part in e24.to_json()["bom"]:
         mantissa = part["value"] / 10 ** math.floor(math.log10(part["value"]))
         assert np.min(np.abs(table - mantissa)) < 1e-9 and part["series"] == "E24"
+        assert in_series(part["value"], "E24") and not in_series(part["value"] * 1.02, "E24")
     assert e24.nodal == verify(e24.circuit, mask)  # the report is the exact verification of these values
     assert e24.met and e24.parts == exact.parts and e24.nodal.margin_db != exact.nodal.margin_db
     assert e24.to_json()["eseries"] == "E24" and exact.to_json()["eseries"] is None

@@ -131,6 +131,17 @@ def eseries_values(series: str) -> np.ndarray:
     return values / 10 ** np.floor(np.log10(values[0]))
 
 
+def in_series(value: float, series: str) -> bool:
+    """Whether `value` (any decade) is a preferred value of `series`.
+
+    >>> in_series(4.7e-9, "E12"), in_series(5.1e3, "E12"), in_series(5.1e3, "E24")
+    (True, False, True)
+    """
+    mantissa = value / 10 ** np.floor(np.log10(value))
+    table = np.append(eseries_values(series), 10.0)  # a value just under a decade rounds to 10
+    return bool(np.isclose(mantissa, table, rtol=1e-9).any())
+
+
 def _snap_each(circuit: Circuit, table: np.ndarray, choice: tuple[int, ...] | None = None) -> Circuit:
     """Every value replaced by an E-series value: the nearest, or per part the k-th neighbour offset."""
     edges = {}
