@@ -136,8 +136,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
                         "undefined (design --source-ohm R --load-ohm R makes terminated ladders)")
     from circuitlib.designers.generate import generate  # torch: loaded only for the model commands
 
-    designs = generate(args.response, args.f, args.q, n=args.n, method=args.method, eseries=args.eseries,
-                     seed=args.seed)
+    designs = generate(args.response, args.f, args.q, n=args.n, method=args.method, seed=args.seed,
+                       build=_generate_build(args))
     if args.json:
         print(json.dumps([d.to_json() for d in designs]))
     else:
@@ -145,11 +145,56 @@ def cmd_generate(args: argparse.Namespace) -> int:
             status = "meets" if d.met(0.01) else "does NOT meet"
             print(f"* {d.method}: {status} the specification at 1% "
                   f"(f error {_fmt(d.f_err)}, q error {_fmt(d.q_err)}, {d.latency_ms:.0f} ms)")
+            print("\n".join(_describe_build(d)))
             print(d.to_json()["netlist"])
     if args.export:
         _write_export(args, designs[0].circuit, AcSweep("dec", 100, args.f / 100, args.f * 100),
                       f"circuitlib {designs[0].method} {args.response} f = {args.f:g} Hz")
+    if args.min_yield is not None and not designs[0].reaches_yield:
+        from circuitlib.designers.generate import YIELD_POOL
+
+        print(f"no design reaches yield {args.min_yield:g}: the best of up to {YIELD_POOL} {args.method} candidates "
+              f"yields {designs[0].yield_report.fraction:.3f}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _percent(text: str, name: str) -> float:
+    """'5%' or '0.05' as a fraction."""
+    try:
+        value = float(text[:-1]) / 100 if text.strip().endswith("%") else float(text)
+    except ValueError:
+        raise CircuitlibError(f"--{name} must read like 5% or 0.05, not {text!r}") from None
+    return value
+
+
+def _generate_build(args: argparse.Namespace):
+    """The buildable-design options of `generate`: standard values, tolerance yield, yield target, sensitivity."""
+    from circuitlib.analysis.tolerance import parse_tolerance
+    from circuitlib.designers.generate import Buildable
+
+    if args.tolerance is None and args.min_yield is not None:
+        raise CircuitlibError("--min-yield needs --tolerance (for example --tolerance 5%)")
+    tol = None if args.tolerance is None else parse_tolerance(args.tolerance, distribution=args.distribution,
+                                                              samples=args.samples, seed=args.seed)
+    return Buildable(args.eseries, tol, _percent(args.within, "within"), args.min_yield, args.sensitivity)
+
+
+def _describe_build(d) -> list[str]:
+    """The yield and sensitivity lines of an (f, Q) design, where asked for."""
+    lines = []
+    y = d.yield_report
+    if y is not None:
+        blamed = ", ".join(f"{name} ({k})" for name, k in y.top_failing_parts) or "none"
+        lines.append(f"  yield {y.fraction:.3f} (95% {y.ci95[0]:.3f}-{y.ci95[1]:.3f}) with f and q within "
+                     f"{100 * y.within:g}% at {y.tolerance.label()} {y.tolerance.distribution}, {y.tolerance.samples} "
+                     f"samples, seed {y.tolerance.seed}; worst error {100 * y.worst_error:.2f}%; most often "
+                     f"failing: {blamed}")
+    if d.sensitivity is not None:
+        top = sorted(d.sensitivity, key=lambda p: -max(abs(p.f or 0.0), abs(p.q or 0.0)))[:6]
+        lines.append("  sensitivity, % per %: " + ", ".join(
+            f"{p.name} f {p.f:+.4f}" + ("" if p.q is None else f" q {p.q:+.4f}") for p in top))
+    return lines + [f"  note: {note}" for note in d.notes]
 
 
 def _edges(text: str, name: str) -> float | tuple[float, float]:
@@ -336,8 +381,16 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--q", type=float, help="pole Q (low/highpass) or f0/BW (band filters)")
     g.add_argument("--method", default="refined", help="knn, conditional, refined (default) or analytic")
     g.add_argument("-n", type=int, default=1)
-    g.add_argument("--eseries", choices=ESERIES)
-    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--eseries", choices=ESERIES, help="put every part at a standard value of this series")
+    g.add_argument("--seed", type=int, default=0, help="seed of the model's draws and of the yield's samples")
+    g.add_argument("--tolerance", help="part tolerance for the yield: 5%%, or per kind R=1%%,C=5%%,L=10%%")
+    g.add_argument("--distribution", default="normal", choices=("normal", "uniform"),
+                   help="normal: sigma = tol/3 truncated at +-tol (default); uniform on +-tol")
+    g.add_argument("--samples", type=int, default=1000, help="Monte Carlo samples of the yield (default 1000)")
+    g.add_argument("--within", default="5%", help="a build passes when its f and q are this close to the "
+                                                  "specification (default 5%%)")
+    g.add_argument("--min-yield", type=float, help="return the cheapest designs whose yield reaches this (0-1)")
+    g.add_argument("--sensitivity", action="store_true", help="sensitivity of f and q to each part (autograd)")
     g.add_argument("--json", action="store_true")
     _export_arguments(g)
     g.set_defaults(func=cmd_generate)

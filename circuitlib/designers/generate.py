@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Callable
@@ -28,6 +28,9 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from circuitlib.analysis.measure import Measurement, measure
 from circuitlib.analysis.spec import F_RANGE_HZ, Q_RANGE, Achieved, Specification, achieved, errors, meets
+from circuitlib.analysis.spec_sensitivity import FigureSensitivity, figure_sensitivity
+from circuitlib.analysis.spec_yield import SpecYieldReport, spec_yield
+from circuitlib.analysis.tolerance import Tolerance
 from circuitlib.core.circuit import Circuit, topology_signature
 from circuitlib.core.errors import CheckpointError, CircuitlibError, SpecificationError
 from circuitlib.core.netlist import parse_netlist, to_netlist
@@ -54,17 +57,36 @@ class Design:
     ngspice_max_rel_err: float | None = None
     eseries: str | None = None
     notes: list[str] = field(default_factory=list)
+    yield_report: SpecYieldReport | None = None  # None: no tolerance was asked for
+    sensitivity: list[FigureSensitivity] | None = None  # None: not asked for
+    min_yield: float | None = None
 
     def met(self, tol: float) -> bool:
         return self.measured.valid and meets(self.spec, self.got, tol)
 
+    @property
+    def reaches_yield(self) -> bool:
+        """True without a yield target; with one, whether the sampled yield reaches it."""
+        return self.min_yield is None or (self.yield_report is not None
+                                          and self.yield_report.fraction >= self.min_yield)
+
     def to_json(self) -> dict:
-        return {"netlist": to_netlist(self.circuit), "input_node": "vin", "output_node": "vout",
-                "method": self.method, "topology": topology_signature(self.circuit),
-                "measured": self.measured.to_json(), "bom": synth.bom(self.circuit), "eseries": self.eseries,
-                "target": {"response": self.spec.response, "f_hz": self.spec.f_hz, "q": self.spec.q},
-                "achieved": {"f_hz": self.got.f_hz, "q": self.got.q}, "f_err": self.f_err, "q_err": self.q_err,
-                "ngspice_max_rel_err": self.ngspice_max_rel_err}
+        tol = self.yield_report.tolerance if self.yield_report else None
+        bom = [part | {"series": self.eseries, "tolerance": tol.of(part["kind"]) if tol else None, "count": 1}
+               for part in synth.bom(self.circuit)]
+        out = {"netlist": to_netlist(self.circuit), "input_node": "vin", "output_node": "vout",
+               "method": self.method, "topology": topology_signature(self.circuit),
+               "measured": self.measured.to_json(), "bom": bom, "eseries": self.eseries,
+               "target": {"response": self.spec.response, "f_hz": self.spec.f_hz, "q": self.spec.q},
+               "achieved": {"f_hz": self.got.f_hz, "q": self.got.q}, "f_err": self.f_err, "q_err": self.q_err,
+               "ngspice_max_rel_err": self.ngspice_max_rel_err,
+               "yield": self.yield_report.to_json() if self.yield_report else None,
+               "sensitivity": [p.to_json() for p in self.sensitivity] if self.sensitivity is not None else None,
+               "notes": self.notes}
+        out["null_reasons"] = {k: why for k, why in (
+            ("yield", "no tolerance was given"), ("sensitivity", "not asked for"), ("eseries", "exact values"),
+            ("ngspice_max_rel_err", "not verified in ngspice")) if out[k] is None}
+        return out
 
 
 def check_supported(spec: Specification) -> None:
@@ -279,22 +301,104 @@ def evaluate(spec: Specification, method: str, circuit: Circuit, t0: float, veri
     return Design(spec, method, circuit, m, got, f_err, q_err, latency, err, eseries, notes)
 
 
+YIELD_POOL = 8  # with a yield target, this many candidates are proposed and the cheapest that reaches it is kept
+
+
+@dataclass(frozen=True)
+class Buildable:
+    """What a build asks of an (f, Q) design: standard values, a tolerance yield with f and q `within` the
+    specification (relative), a yield target, and the figures' sensitivity to each part."""
+
+    eseries: str | None = None
+    tolerance: Tolerance | None = None
+    within: float = 0.05
+    min_yield: float | None = None
+    sensitivity: bool = False
+
+    def check(self) -> None:
+        if self.eseries is not None and self.eseries.upper() not in synth.ESERIES:
+            raise SpecificationError(f"eseries must be one of {', '.join(synth.ESERIES)}, not {self.eseries!r}")
+        if not (isinstance(self.within, (int, float)) and 0 < self.within < 1):
+            raise SpecificationError(f"within must be a fraction between 0 and 1 (0.05 is 5%), not {self.within!r}")
+        if self.min_yield is not None:
+            if self.tolerance is None:
+                raise SpecificationError("a yield target needs a tolerance (--tolerance 5%)")
+            if not (isinstance(self.min_yield, (int, float)) and 0 < self.min_yield <= 1):
+                raise SpecificationError(f"min_yield must lie in (0, 1], not {self.min_yield!r}")
+
+
+SCREEN_SAMPLES = 200  # with a yield target, a candidate is first sampled this often (see with_reports)
+
+
+def with_reports(d: Design, build: Buildable, screen: bool = False) -> Design:
+    """`d` with the yield and the sensitivity that `build` asks for (a design without its figures has none). With
+    `screen` and a yield target, SCREEN_SAMPLES draws (the same seed) come first, and settle the yield when even
+    their 95% interval lies below the target."""
+    if build.tolerance is not None:
+        tol = build.tolerance
+        if screen and build.min_yield is not None and tol.samples > SCREEN_SAMPLES:
+            quick = spec_yield(d.circuit, d.spec, tol.model_copy(update={"samples": SCREEN_SAMPLES}), build.within)
+            d.yield_report = quick if quick.ci95[1] < build.min_yield else None
+        if d.yield_report is None:
+            d.yield_report = spec_yield(d.circuit, d.spec, tol, build.within)
+        d.min_yield = build.min_yield
+    if build.sensitivity:
+        if d.got.f_hz is None:
+            d.notes.append(f"no sensitivity: the design's figures are absent ({d.got.reason})")
+        else:
+            d.sensitivity = figure_sensitivity(d.circuit, d.spec)
+    return d
+
+
+def _cost(circuit: Circuit) -> tuple[int, int]:
+    """(parts, inductors): the cheaper bill of materials sorts first."""
+    comps = circuit.components()
+    return len(comps), sum(c.kind == "L" for c in comps)
+
+
+def _cheapest(spec: Specification, method: str, circuits: list[Circuit], n: int, t0: float, verify: bool,
+              build: Buildable) -> list[Design]:
+    """The n cheapest candidates (fewest parts, then fewest inductors; ties in the method's order) whose yield
+    reaches the target, evaluated cheapest first until n do; when fewer do, the rest by highest yield."""
+    reached, short = [], []
+    for c in sorted(circuits, key=_cost):
+        d = with_reports(evaluate(spec, method, c, t0, verify, build.eseries), build, screen=True)
+        (reached if d.reaches_yield else short).append(d)
+        if len(reached) == n:
+            break
+    short = sorted(short, key=lambda d: -d.yield_report.fraction)[: n - len(reached)]
+    for d in short:  # a screened yield, settled on SCREEN_SAMPLES draws, is reported from all of them
+        if d.yield_report.tolerance != build.tolerance:
+            d.yield_report = spec_yield(d.circuit, d.spec, build.tolerance, build.within)
+    return reached + short
+
+
 def generate(response: str, f_hz: float, q: float | None = None, n: int = 1, method: str = "refined",
            eseries: str | None = None, seed: int = 0, designer: Designer | None = None,
-           verify: bool = True) -> list[Design]:
-    """Design `n` circuits for (response, f_hz, q) with `method`; each is measured and verified in ngspice."""
+           verify: bool = True, build: Buildable | None = None) -> list[Design]:
+    """Design `n` circuits for (response, f_hz, q) with `method`; each is measured and verified in ngspice.
+
+    `build` adds a tolerance yield and sensitivities; with its `min_yield`, YIELD_POOL candidates are proposed and
+    the cheapest whose yield reaches the target are returned (if none does, the highest yields, which
+    `Design.reaches_yield` marks)."""
+    build = build or Buildable(eseries)
+    if eseries is not None and build.eseries is None:
+        build = replace(build, eseries=eseries)
+    eseries = build.eseries
     if method not in METHODS:
         raise SpecificationError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
     if not isinstance(n, int) or not 1 <= n <= 50:
         raise SpecificationError(f"n must be an integer from 1 to 50, not {n!r}")
-    if eseries is not None and eseries.upper() not in synth.ESERIES:
-        raise SpecificationError(f"eseries must be one of {', '.join(synth.ESERIES)}, not {eseries!r}")
+    build.check()
     spec = Specification(response, f_hz, q)
     check_supported(spec)
     designer = designer or Designer()
     t0 = time.perf_counter()
+    if build.min_yield is not None:
+        circuits = REGISTRY[method].propose(designer, spec, max(n, YIELD_POOL), seed)
+        return _cheapest(spec, method, circuits[: max(n, YIELD_POOL)], n, t0, verify, build)
     circuits = REGISTRY[method].propose(designer, spec, n, seed)
-    return [evaluate(spec, method, c, t0, verify, eseries) for c in circuits[:n]]
+    return [with_reports(evaluate(spec, method, c, t0, verify, eseries), build) for c in circuits[:n]]
 
 
 # ---------------------------------------------------------------- batch evaluation (notebook 04)

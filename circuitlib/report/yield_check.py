@@ -1,6 +1,8 @@
 """An independent check of a reported tolerance yield: the same design re-sampled with the same distribution by a
 different sampler (scipy.stats, another seed), each sample verified on its own by the exact mask verification
-(refined extrema), not by the batched grid that `analysis.tolerance` uses.
+(refined extrema), not by the batched grid that `analysis.tolerance` uses. An (f, Q) design's samples are measured
+by another solver altogether: ngspice, its poles from its own pole-zero analysis (`.pz`) and its -3 dB frequencies
+read off its AC sweep (2000 points a decade, log-linear interpolation), not by `analysis.measure`.
 
 Two estimates of one yield from independent samples differ by sampling noise alone; they agree when their
 difference lies within the 95% interval of that difference, 1.96 sqrt(p (1 - p) (1/n1 + 1/n2)) with p pooled.
@@ -15,7 +17,10 @@ import numpy as np
 from scipy import stats
 
 from circuitlib.analysis.mask import FilterMask, verify
+from circuitlib.analysis.spec import Specification
 from circuitlib.core.circuit import Circuit
+from circuitlib.core.netlist import AcSweep
+from circuitlib.sim.spice import simulate_with_poles
 
 FIXED = ("RS", "RL")  # the terminations the mask gives are not toleranced
 
@@ -61,6 +66,78 @@ def independent_yield(circuit: Circuit, mask: FilterMask, tol: float, distributi
         values = nominal.copy()
         values[parts] *= factors
         passed += verify(circuit.with_values(values), mask).met
+    return IndependentYield(samples, int(passed))
+
+
+def _crossing(f_hz: np.ndarray, mag: np.ndarray, level: float, start: int, step: int) -> float | None:
+    """The first frequency from index `start` going `step` where |H| passes `level`, interpolated in log-log."""
+    idx = np.arange(start, len(f_hz)) if step > 0 else np.arange(start, -1, -1)
+    above = mag[idx] > level
+    flips = np.flatnonzero(above[1:] != above[:-1])
+    if not len(flips):
+        return None
+    i0, i1 = idx[flips[0]], idx[flips[0] + 1]
+    y0, y1 = np.log(mag[i0] / level), np.log(mag[i1] / level)
+    x0, x1 = np.log(f_hz[i0]), np.log(f_hz[i1])
+    return float(np.exp(x0 + (x1 - x0) * y0 / (y0 - y1)))
+
+
+def _vertex(y: np.ndarray) -> float:
+    """The top of the parabola through three equally spaced values (a sampled peak, refined)."""
+    a = y[0] - 2 * y[1] + y[2]
+    return float(y[1] - (y[2] - y[0]) ** 2 / (8 * a)) if a < 0 else float(y[1])
+
+
+def ngspice_figures(circuit: Circuit, spec: Specification) -> tuple[float | None, float | None]:
+    """(f, q) of `circuit` as `spec` reads them, from ngspice alone: the highest-Q pole pair of its `.pz` (q_pole
+    and, for 'any', the natural frequency); fc at 1/sqrt 2 of the gain 4 decades beyond the band; a band's edges
+    at 1/sqrt 2 of its peak (bandpass) or of the smaller far gain (bandstop), read again on a second, linear sweep
+    across the band, f0 = sqrt(f_lo f_hi), Q = f0 / BW."""
+    f = spec.f_hz
+    r = simulate_with_poles(circuit, AcSweep("dec", 2000, f / 1e4, f * 1e4))
+    mag, pairs = np.abs(r.h), [p for p in r.poles if p.imag > 0 and p.real < 0]
+    best = max(pairs, key=lambda p: abs(p) / (2 * abs(p.real)), default=None)
+    q_pole = None if best is None else abs(best) / (2 * abs(best.real))
+    if spec.response == "any":
+        return (None, None) if best is None else (abs(best) / (2 * math.pi), q_pole)
+    if spec.response in ("lowpass", "highpass"):
+        start, step = (0, 1) if spec.response == "lowpass" else (len(mag) - 1, -1)
+        return _crossing(r.f_hz, mag, mag[start] * math.sqrt(0.5), start, step), q_pole
+    far = min(mag[0], mag[-1])
+    band = _band_edges(r.f_hz, mag, spec.response, far)
+    if band is None:
+        return None, None
+    lo, hi = band  # then again on a linear sweep of 4001 points across the band, for narrow bands
+    zoom = simulate_with_poles(circuit, AcSweep("lin", 4001, lo - (hi - lo), hi + (hi - lo)))
+    band = _band_edges(zoom.f_hz, np.abs(zoom.h), spec.response, far)
+    if band is None:
+        return None, None
+    lo, hi = band
+    return math.sqrt(lo * hi), math.sqrt(lo * hi) / (hi - lo)
+
+
+def _band_edges(f_hz: np.ndarray, mag: np.ndarray, response: str, far: float) -> tuple[float, float] | None:
+    """(f_lo, f_hi) where |H| passes 1/sqrt 2 of the peak (bandpass; refined by a parabola in log |H|) or of the
+    far gain `far` (bandstop), each side of the peak or notch."""
+    k = int(np.argmax(mag) if response == "bandpass" else np.argmin(mag))
+    level = (_vertex(np.log(mag[k - 1 : k + 2])) if response == "bandpass" and 0 < k < len(mag) - 1
+             else math.log(mag[k] if response == "bandpass" else far))
+    level = math.exp(level) * math.sqrt(0.5)
+    lo, hi = _crossing(f_hz, mag, level, k, -1), _crossing(f_hz, mag, level, k, 1)
+    return None if lo is None or hi is None else (lo, hi)
+
+
+def independent_spec_yield(circuit: Circuit, spec: Specification, tol: float, distribution: str, samples: int,
+                           seed: int, within: float) -> IndependentYield:
+    """The share of samples (every part off by the same relative tolerance `tol`) whose f and q, as ngspice gives
+    them (`ngspice_figures`), are within `within` of `spec`."""
+    comps = circuit.components()
+    nominal = np.array([c.value for c in comps])
+    passed = 0
+    for factors in draw_factors(len(comps), tol, distribution, samples, seed):
+        f_hz, q = ngspice_figures(circuit.with_values(nominal * factors), spec)
+        ok = f_hz is not None and abs(f_hz / spec.f_hz - 1) <= within
+        passed += ok and (spec.q is None or (q is not None and abs(q / spec.q - 1) <= within))
     return IndependentYield(samples, int(passed))
 
 

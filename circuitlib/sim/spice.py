@@ -62,22 +62,38 @@ class _Engine:
 class AcResult:
     f_hz: np.ndarray
     h: np.ndarray  # complex V(vout) / V(vin)
+    poles: np.ndarray | None = None  # rad/s, from `.pz` when asked for
 
 
 def simulate(circuit: Circuit, sweep: AcSweep = AcSweep()) -> AcResult:
     """Run an `.ac` sweep of `circuit` in ngspice and return H at ngspice's own frequencies."""
+    return _run(circuit, sweep, poles=False)
+
+
+def simulate_with_poles(circuit: Circuit, sweep: AcSweep) -> AcResult:
+    """`simulate`, and the poles of V(vout) / V(vin) from ngspice's own pole-zero analysis (`.pz`) in `poles`."""
+    return _run(circuit, sweep, poles=True)
+
+
+def _run(circuit: Circuit, sweep: AcSweep, poles: bool) -> AcResult:
     ng = _Engine.get()
     if sweep.variation != "lin" and sweep.fstop_hz > sweep.fstart_hz and len(sweep.frequencies_hz()) < 2:
         # ngspice 39 never returns from a dec/oct sweep narrower than one step (and a lin sweep of 2 points gives
         # only the first): sweep its ends and midpoint instead
         sweep = AcSweep("lin", 3, sweep.fstart_hz, sweep.fstop_hz)
-    text = to_netlist(circuit, ac=sweep).replace(".end", ".options noopac\n.end")
+    cards = ".options noopac\n" + (".pz vin 0 vout 0 vol pol\n" if poles else "")
+    text = to_netlist(circuit, ac=sweep).replace(".end", cards + ".end")
+    found = None
     try:
         ng.load_circuit(text)
         ng.run()
-        plot = ng.plot(None, ng.last_plot)
+        names = ng.plot_names
+        plot = ng.plot(None, next(n for n in names if n.startswith("ac")))
         f_hz = np.real(plot["frequency"]._data).astype(float)
         h = np.asarray(plot["vout"]._data, dtype=complex)
+        if poles:
+            pz = ng.plot(None, next(n for n in names if n.startswith("pz")))
+            found = np.array([complex(np.asarray(v._data)[0]) for k, v in pz.items() if k.startswith("pole")])
     except Exception as exc:  # ngspice reports failures in many shapes; each becomes one typed error
         raise SimulationError(f"ngspice could not solve the circuit: {str(exc).strip()[:200] or type(exc).__name__}") from None
     finally:
@@ -88,7 +104,7 @@ def simulate(circuit: Circuit, sweep: AcSweep = AcSweep()) -> AcResult:
             pass
     if not (len(f_hz) and np.all(np.isfinite(h))):
         raise SimulationError("ngspice returned no finite data")
-    return AcResult(f_hz, h)
+    return AcResult(f_hz, h, found)
 
 
 def ngspice_rel_err(circuit: Circuit, sweep: AcSweep = VERIFY_SWEEP) -> float:
