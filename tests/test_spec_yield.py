@@ -20,7 +20,8 @@ from circuitlib.report.yield_check import agree, independent_spec_yield, ngspice
 from circuitlib.synthesis import values as synth
 
 SPECS = [Specification("lowpass", 1e3, 0.9), Specification("highpass", 2e4, 2.0), Specification("bandpass", 5e3, 10.0),
-         Specification("bandstop", 1e4, 3.0), Specification("any", 3e3, 5.0), Specification("lowpass", 300.0)]
+         Specification("bandstop", 1e4, 3.0), Specification("any", 3e3, 5.0), Specification("lowpass", 300.0),
+         Specification("highpass", 900.0, 0.28)]  # two real poles
 
 
 def _snapped(spec: Specification) -> Circuit:
@@ -66,6 +67,16 @@ def test_the_highpass_pole_q_sensitivity_has_its_closed_form():
     assert s == pytest.approx({"R1": 1.0, "C1": 0.5, "L1": -0.5}, abs=1e-9)
 
 
+def test_the_pole_q_has_a_derivative_through_a_double_pole():
+    # series R, L into a shunt C: q_pole = sqrt(L / C) / R, here exactly 1/2 (two equal real poles)
+    lc = math.sqrt(10e-3 / 100e-9)
+    lp = Circuit(1, {(1, 3): Edge(r_ohm=2 * lc), (2, 3): Edge(l_h=10e-3), (0, 2): Edge(c_f=100e-9)})
+    spec = Specification("lowpass", 1e3, 0.5)
+    assert achieved(lp, spec).q == pytest.approx(0.5, rel=1e-7)
+    s = {p.name: p.q for p in figure_sensitivity(lp, spec)}
+    assert s == pytest.approx({"R1": -1.0, "L1": 0.5, "C1": -0.5}, abs=1e-7)
+
+
 def test_ngspice_reads_the_same_figures_as_measure():
     for spec in SPECS:
         c = _snapped(spec)
@@ -77,7 +88,8 @@ def test_ngspice_reads_the_same_figures_as_measure():
 
 
 @pytest.mark.parametrize("spec, tol, within", [(Specification("bandpass", 5e3, 10.0), 0.02, 0.01),
-                                               (Specification("lowpass", 1e3, 0.9), 0.05, 0.05)])
+                                               (Specification("lowpass", 1e3, 0.9), 0.05, 0.05),
+                                               (Specification("highpass", 900.0, 0.28), 0.05, 0.03)])
 def test_the_reported_yield_agrees_with_ngspice_on_independent_samples(spec, tol, within):
     c = _snapped(spec)
     reported = spec_yield(c, spec, Tolerance(r=tol, l=tol, c=tol, samples=600, seed=4), within)

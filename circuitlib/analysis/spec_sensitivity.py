@@ -9,9 +9,11 @@ Each figure of the definitions page is an implicit function of the part values, 
   both partial derivatives by autograd. The level is the reference limit (|H| far below or above the band, where it
   has converged to the limit to 1e-12) or the band's peak, whose frequency is held fixed (an extremum: the envelope
   theorem);
-- a pole p of H is a simple generalised eigenvalue of (G + p C) v = 0, so dp/dx = -w^T (dG/dx + p dC/dx) v / w^T C v
-  with w and v its left and right eigenvectors; autograd gives the numerator. The pole Q is |p| / (2 |Re p|) (two
-  real poles: sqrt(p1 p2) / (p1 + p2)).
+- a pole pair p1, p2 of H is a pair of generalised eigenvalues of (G + p C) v = 0. With orthonormal bases Q1, Z1 of
+  its left and right deflating subspaces (QZ decompositions, reordered), the 2x2 pencil Q1^T (G + p C) Z1 has the
+  same pair, and to first order in the values it moves as they do; autograd differentiates its symmetric functions a0 = p1 p2 and
+  a1 = -(p1 + p2), so the pole Q sqrt(a0) / a1 (|p| / (2 |Re p|) for a conjugate pair) has a derivative even through
+  a double pole.
 """
 
 from __future__ import annotations
@@ -76,41 +78,45 @@ class _Solver:
         dlevel, _ = self.partials(level_at_hz)
         return -(dx - dlevel) / df
 
-    def pole(self, circuit: Circuit, p: complex) -> np.ndarray:
-        """dp/d ln x of the simple pole p (rad/s) of `circuit`."""
+    def pole_pair(self, pair: tuple[complex, complex]) -> tuple[np.ndarray, np.ndarray]:
+        """(d ln q, d ln w0) per element of the pole pair p1, p2 (rad/s): a conjugate pair or two real poles, whose
+        s^2 + a1 s + a0 = (s - p1)(s - p2) gives q = sqrt(a0) / a1 and w0 = sqrt(a0)."""
         from circuitlib.sim.differentiable import torch_matrices
 
         torch = self.torch
         g, c = (m[0] for m in stamping.matrices(self.st)[:2])
-        lam, vl, vr = scipy.linalg.eig(g, -c, left=True, right=True)
-        k = int(np.nanargmin(np.where(np.isfinite(lam), np.abs(lam - p), np.inf)))
-        w, v = np.conj(vl[:, k]), vr[:, k]
-        denom = w @ c @ v
-        if abs(denom) < 1e-12 * np.linalg.norm(w) * np.linalg.norm(c) * np.linalg.norm(v):
-            raise SpecificationError(f"the pole {p:.6g} rad/s is not simple: no derivative")
+        scale = max(abs(pair[0]), abs(pair[1]))
+
+        def chosen(alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
+            lam = np.divide(alpha, beta, out=np.full(len(alpha), np.inf, complex), where=beta != 0)
+            return np.min([np.abs(lam - p) for p in pair], axis=0) < 1e-6 * scale
+
+        right = scipy.linalg.ordqz(g, -c, sort=chosen, output="complex")[-1][:, :2]
+        left = scipy.linalg.ordqz(g.T, -c.T, sort=chosen, output="complex")[-1][:, :2]  # w^T (G + p C) = 0
+        q1, z1 = torch.as_tensor(left.T), torch.as_tensor(right)
         values = torch.tensor(self.values, dtype=torch.float64, requires_grad=True)
         gt, ct = (m[0].to(torch.complex128) for m in torch_matrices(self.st, values)[:2])
-        phi = torch.as_tensor(w) @ (gt + complex(lam[k]) * ct) @ torch.as_tensor(v)
-        d_re, = torch.autograd.grad(phi.real, values, retain_graph=True)
-        d_im, = torch.autograd.grad(phi.imag, values)
-        return -((d_re + 1j * d_im) * values).detach().numpy() / denom
+        a, b = q1 @ gt @ z1, -(q1 @ ct @ z1)  # the pair's 2x2 pencil: exact to first order in the values
+        det = lambda m: m[0, 0] * m[1, 1] - m[0, 1] * m[1, 0]  # noqa: E731
+        a0 = (det(a) / det(b)).real  # p1 p2
+        a1 = -(a[0, 0] * b[1, 1] + a[1, 1] * b[0, 0] - a[0, 1] * b[1, 0] - a[1, 0] * b[0, 1]).real / det(b).real
+        log_w0 = 0.5 * torch.log(a0)
+        d_w0, = torch.autograd.grad(log_w0, values, retain_graph=True)
+        d_q, = torch.autograd.grad(log_w0 - torch.log(a1), values)
+        return (d_q * values).detach().numpy(), (d_w0 * values).detach().numpy()
 
 
 def _pole_q(solver: _Solver, circuit: Circuit) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """(d ln q_pole, d ln natural frequency) per element for the highest-Q pole pair (`measure.pole_q`)."""
+    """(d ln q_pole, d ln natural frequency) per element for the pole pair `measure.pole_q` reads: the highest-Q
+    complex pair, or a second-order circuit's two real poles. Through a double pole (q = 1/2), where the poles
+    themselves have no derivative, a0 and a1 still do."""
     poles = poles_zeros(circuit).poles
     pairs = [p for p in poles if p.imag > 0]
     if pairs:
         p = max(pairs, key=lambda z: abs(z) / (2 * abs(z.real)) if z.real else math.inf)
-        if p.real == 0:
-            return None, None
-        dp = solver.pole(circuit, p)
-        d_ln_abs = (p.real * dp.real + p.imag * dp.imag) / abs(p) ** 2
-        return d_ln_abs - dp.real / p.real, d_ln_abs
+        return (None, None) if p.real == 0 else solver.pole_pair((p, p.conjugate()))
     if len(poles) == 2 and all(p.real != 0 for p in poles):
-        a, b = abs(poles[0].real), abs(poles[1].real)
-        da, db = (-solver.pole(circuit, complex(p.real)).real for p in poles)  # d|p| = -d Re p for p < 0
-        return 0.5 * (da / a + db / b) - (da + db) / (a + b), 0.5 * (da / a + db / b)
+        return solver.pole_pair((complex(poles[0]), complex(poles[1])))
     return None, None
 
 

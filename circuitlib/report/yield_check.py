@@ -20,7 +20,7 @@ from circuitlib.analysis.mask import FilterMask, verify
 from circuitlib.analysis.spec import Specification
 from circuitlib.core.circuit import Circuit
 from circuitlib.core.netlist import AcSweep
-from circuitlib.sim.spice import simulate_with_poles
+from circuitlib.sim.spice import simulate, simulate_with_poles
 
 FIXED = ("RS", "RL")  # the terminations the mask gives are not toleranced
 
@@ -90,16 +90,19 @@ def _vertex(y: np.ndarray) -> float:
 
 def ngspice_figures(circuit: Circuit, spec: Specification) -> tuple[float | None, float | None]:
     """(f, q) of `circuit` as `spec` reads them, from ngspice alone: the highest-Q pole pair of its `.pz` (q_pole
-    and, for 'any', the natural frequency); fc at 1/sqrt 2 of the gain 4 decades beyond the band; a band's edges
+    and, for 'any', the natural frequency; two real poles: sqrt(p1 p2) / (p1 + p2)); fc at 1/sqrt 2 of the gain 4 decades beyond the band; a band's edges
     at 1/sqrt 2 of its peak (bandpass) or of the smaller far gain (bandstop), read again on a second, linear sweep
     across the band, f0 = sqrt(f_lo f_hi), Q = f0 / BW."""
     f = spec.f_hz
     r = simulate_with_poles(circuit, AcSweep("dec", 2000, f / 1e4, f * 1e4))
     mag, pairs = np.abs(r.h), [p for p in r.poles if p.imag > 0 and p.real < 0]
     best = max(pairs, key=lambda p: abs(p) / (2 * abs(p.real)), default=None)
-    q_pole = None if best is None else abs(best) / (2 * abs(best.real))
+    q_pole, w0 = (None, None) if best is None else (abs(best) / (2 * abs(best.real)), abs(best))
+    if best is None and len(r.poles) == 2 and all(p.real < 0 for p in r.poles):  # two real poles
+        a, b = abs(r.poles[0].real), abs(r.poles[1].real)
+        q_pole, w0 = math.sqrt(a * b) / (a + b), math.sqrt(a * b)
     if spec.response == "any":
-        return (None, None) if best is None else (abs(best) / (2 * math.pi), q_pole)
+        return (None, None) if w0 is None else (w0 / (2 * math.pi), q_pole)
     if spec.response in ("lowpass", "highpass"):
         start, step = (0, 1) if spec.response == "lowpass" else (len(mag) - 1, -1)
         return _crossing(r.f_hz, mag, mag[start] * math.sqrt(0.5), start, step), q_pole
@@ -108,7 +111,7 @@ def ngspice_figures(circuit: Circuit, spec: Specification) -> tuple[float | None
     if band is None:
         return None, None
     lo, hi = band  # then again on a linear sweep of 4001 points across the band, for narrow bands
-    zoom = simulate_with_poles(circuit, AcSweep("lin", 4001, lo - (hi - lo), hi + (hi - lo)))
+    zoom = simulate(circuit, AcSweep("lin", 4001, max(lo - (hi - lo), lo / 2), hi + (hi - lo)))
     band = _band_edges(zoom.f_hz, np.abs(zoom.h), spec.response, far)
     if band is None:
         return None, None
@@ -150,3 +153,29 @@ def agree(p1: float, n1: int, p2: float, n2: int, z: float = 1.959963984540054) 
     pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
     half = z * math.sqrt(max(pooled * (1 - pooled), 0.0) * (1 / n1 + 1 / n2))
     return abs(p1 - p2) <= max(half, 1e-12)
+
+
+def spec_study(specs: list[Specification], tol: float, within: float, samples: int, check_samples: int, seed: int,
+               method: str = "refined", eseries: str = "E24", designer=None) -> list[dict]:
+    """Per (f, Q) specification: the `generate` design at `eseries` with its reported yield (`samples` draws
+    from `seed`), the independent ngspice yield (`check_samples` draws from another seed) and whether they agree,
+    and the largest gap between the autograd sensitivities and finite differences."""
+    from circuitlib.analysis.spec_sensitivity import finite_difference
+    from circuitlib.analysis.tolerance import Tolerance
+    from circuitlib.designers.generate import Buildable, generate
+
+    build = Buildable(eseries, Tolerance(r=tol, l=tol, c=tol, samples=samples, seed=seed), within, None, True)
+    rows = []
+    for spec in specs:
+        d = generate(spec.response, spec.f_hz, spec.q, method=method, seed=seed, designer=designer, build=build)[0]
+        y = d.yield_report
+        check = independent_spec_yield(d.circuit, spec, tol, "normal", check_samples, seed + 1, within)
+        gaps = [abs(a - b) for p in d.sensitivity for a, b in zip((p.f, p.q), finite_difference(d.circuit, spec, p.name))
+                if a is not None and b is not None]
+        rows.append({"response": spec.response, "f_hz": spec.f_hz, "q": spec.q, "parts": len(d.circuit.components()),
+                     "f_err": d.f_err, "q_err": d.q_err, "yield": y.fraction, "ci95_lo": y.ci95[0],
+                     "ci95_hi": y.ci95[1], "ngspice_yield": check.fraction,
+                     "agree": agree(y.fraction, samples, check.fraction, check_samples),
+                     "most_failing": y.top_failing_parts[0][0] if y.top_failing_parts else None,
+                     "sens_fd_gap": max(gaps)})
+    return rows
