@@ -1,7 +1,7 @@
 # circuitlib: two commands on a fresh Debian/Ubuntu machine with Python 3.11 (and 3.13 for the second unit run).
 #   make book   set up .venv, execute every notebook in order (papermill), build the HTML book
 #   make test   set up .venv, check the layers, the doctests, CITATION.cff, the unit tests on Python 3.11 and 3.13,
-#               and pytest --nbval on the notebooks
+#               and pytest --nbval on the notebooks; it fails if they leave the git working tree changed
 #   make lab    JupyterLab in the same environment and kernel
 #   make serve  serve _build/html on localhost
 
@@ -91,10 +91,18 @@ citation:
 	@[ -x $(VENVCFF)/bin/cffconvert ] || { $(PYTHON) -m venv $(VENVCFF) && $(VENVCFF)/bin/pip install -q cffconvert==2.0.0 >/dev/null 2>&1; }
 	$(VENVCFF)/bin/cffconvert --validate -i CITATION.cff
 
+# the notebooks write their result files into a temporary folder (CIRCUITLIB_RESULTS_DIR), not over the committed ones
 nbval: setup
-	TQDM_DISABLE=1 $(BIN)/pytest -q --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 1800 notebooks/ book/
+	@mkdir -p _build && rm -rf _build/nbval-results && mkdir _build/nbval-results
+	CIRCUITLIB_RESULTS_DIR=$(CURDIR)/_build/nbval-results TQDM_DISABLE=1 $(BIN)/pytest -q --nbval \
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 1800 notebooks/ book/
 
-test: unit unit313 citation nbval
+# the tests must leave the working tree as they found it (git status before and after)
+test:
+	@mkdir -p _build && git status --porcelain > _build/status-before.txt 2>/dev/null || true
+	$(MAKE) unit unit313 citation nbval
+	@git status --porcelain > _build/status-after.txt 2>/dev/null || true
+	@diff -u _build/status-before.txt _build/status-after.txt || { echo "make test changed the working tree (above)"; exit 1; }
 
 lab: setup
 	$(BIN)/jupyter lab --notebook-dir=.

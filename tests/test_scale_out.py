@@ -26,10 +26,11 @@ def reference(tmp_path_factory):
 def test_a_local_dask_cluster_gives_the_same_records(tmp_path, reference):
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        executor = dataset.dask_executor(cluster.scheduler_address)
+    with (LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+          dataset.dask_executor(cluster.scheduler_address) as executor):
         result = dataset.build_dataset(CFG, tmp_path, executor=executor, progress=False)
     assert digest(result.records_path) == reference
+    assert executor._client.status == "closed"  # nothing left to reconnect to the closed scheduler
 
 
 def _die_once(flag: str) -> None:

@@ -16,3 +16,21 @@ SEED_CASES = DATA / "seed" / "seed_cases.json"
 TESTS = ROOT / "tests"
 DECKS = TESTS / "decks"  # the third-party SPICE deck corpus, kept byte for byte (tests/decks/README.md)
 DECK_MANIFEST = DECKS / "manifest.json"  # source, licence, expect accept/refuse, reason and features of each deck
+
+
+RESULTS_ENV = "CIRCUITLIB_RESULTS_DIR"  # set (by `make nbval`) to keep the committed results as they are
+
+
+def results_path(path: str | Path) -> Path:
+    """Where a notebook writes a result file: `path` itself, or the file of that name in the folder that the
+    environment variable CIRCUITLIB_RESULTS_DIR names when it is set. `make nbval` sets it to a temporary folder, so
+    that re-executing the notebooks leaves the committed results (whose timing columns differ run to run) untouched.
+
+    >>> import os
+    >>> results_path("../data/results/masks.csv").as_posix() if RESULTS_ENV not in os.environ else "unset it"
+    '../data/results/masks.csv'
+    """
+    import os
+
+    folder = os.environ.get(RESULTS_ENV)
+    return Path(folder) / Path(path).name if folder else Path(path)

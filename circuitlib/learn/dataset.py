@@ -188,12 +188,32 @@ def default_executor(workers: int) -> Executor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
 
 
-def dask_executor(scheduler: str) -> Executor:
-    """A concurrent.futures executor on a Dask distributed cluster (`scheduler` is its address). Each Dask
-    worker process loads its own ngspice; run workers with one thread each (`--nthreads 1`)."""
-    from distributed import Client  # dask.distributed (heavy): only a run with a scheduler address needs it
+class DaskExecutor(Executor):
+    """A concurrent.futures executor on a Dask distributed cluster that owns its client: `shutdown` (or leaving a
+    `with` block) closes the client too, so that nothing keeps reconnecting to a scheduler that has gone."""
 
-    return Client(scheduler).get_executor()
+    def __init__(self, scheduler: str):
+        from distributed import Client  # dask.distributed (heavy): only a run with a scheduler address needs it
+
+        self._client = Client(scheduler)
+        self._inner = self._client.get_executor()
+
+    def submit(self, fn, /, *args, **kwargs):
+        return self._inner.submit(fn, *args, **kwargs)
+
+    def map(self, fn, *iterables, **kwargs):
+        return self._inner.map(fn, *iterables, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._inner.shutdown(wait=wait)
+        self._client.close()
+
+
+def dask_executor(scheduler: str) -> DaskExecutor:
+    """A concurrent.futures executor on a Dask distributed cluster (`scheduler` is its address); close it (a `with`
+    block, or `shutdown()`) when done. Each Dask worker process loads its own ngspice; run workers with one thread
+    each (`--nthreads 1`)."""
+    return DaskExecutor(scheduler)
 
 
 MAX_RESTARTS = 3  # worker-pool replacements per wave before generation gives up
