@@ -1,6 +1,8 @@
 """Check the built book the way a reader sees it: headless Chromium opens every page, served from
-localhost, and reports images that did not load, unresolved glue keys or figure reprs in the text,
-Python tracebacks, internal links that lead nowhere, and built pages the navigation cannot reach.
+localhost, and reports images that did not load or are shrunk past reading, unresolved glue keys, figure or object
+reprs, warnings, absolute paths of the build machine and Python tracebacks in the text, stderr outputs, table cells
+that read nan or None, table text that the page does not show, internal links that lead nowhere, and built pages the
+navigation cannot reach.
 A screenshot of every page goes to _build/screenshots/.
 
     python -m circuitlib.report.bookcheck _build/html [--screenshots _build/screenshots]
@@ -19,9 +21,20 @@ from urllib.parse import unquote, urldefrag, urljoin, urlparse
 
 BAD_TEXT = {
     "figure repr": re.compile(r"<(Figure size \d+x\d+|matplotlib\.[\w.]+ object at|IPython\.core\.display\.\w+ object)"),
+    "object repr": re.compile(r"<[\w.]+ object at 0x[0-9a-f]+>"),
     "Python traceback": re.compile(r"Traceback \(most recent call last\)"),
     "unresolved glue": re.compile(r"\{glue(:\w+)?\}|glue:\w+`|PendingGlueReference"),
+    "warning": re.compile(r"\b[A-Z]\w*Warning: "),
+    "absolute path": re.compile(r"(?<![\w.])(/home/|/root/|/work/|/tmp/|/usr/lib/python|/opt/conda)|site-packages/|/\.venv/"),
 }
+EMPTY_CELLS = {"nan", "NaN", "None", "<NA>", "NaT"}  # a table cell that says nothing to a reader
+SHRUNK = 0.5  # an image shown at less than this share of its width has unreadably small text
+_PAGE_CHECKS = """
+const cells = Array.from(document.querySelectorAll("td, th")).map(c => c.innerText.trim());
+const shrunk = Array.from(document.images).filter(i => i.complete && i.naturalWidth > 0 && i.clientWidth > 0
+    && i.clientWidth < arguments[0] * i.naturalWidth).map(i => `${i.src.split("/").pop()} (${i.clientWidth} of ${i.naturalWidth} px)`);
+return {cells: cells, stderr: document.querySelectorAll("div.output.stderr, div.stderr").length, shrunk: shrunk};
+"""
 SKIP_PAGES = {"genindex.html", "search.html", "py-modindex.html"}
 
 
@@ -98,8 +111,52 @@ def _browser():
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
 
 
-def page_problems(driver, url: str, page: str, shot: Path | None) -> list[str]:
-    """What a reader would see wrong on one page, after it has loaded in the browser."""
+def table_texts(notebook: Path) -> list[str]:
+    """The cell texts of every table a notebook printed, from the plain-text form of each output that also has an
+    HTML table (a DataFrame): the words the reader must find on the page, however the HTML was written."""
+    import json
+
+    texts = []
+    for cell in json.loads(notebook.read_text(encoding="utf-8")).get("cells", []):
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            html, plain = "".join(data.get("text/html", [])), "".join(data.get("text/plain", []))
+            if "<table" in html and plain and not plain.startswith("<"):  # a Styler's plain text is its repr
+                texts += [t for line in plain.splitlines() for t in re.split(r"\s{2,}", line.strip())
+                          if t and t != "\\" and not t.endswith("...") and not t.startswith("[")]
+    return texts
+
+
+_TABLE_TAGS = re.compile(r"<(?!/?(table|thead|tbody|tfoot|tr|th|td|style|div|span|br|p|b|i|em|strong|a|sup|sub|code|"
+                        r"caption|colgroup|col)\b)[A-Za-z]", re.IGNORECASE)
+
+
+def unescaped_markup(notebook: Path) -> list[str]:
+    """Snippets of table outputs where text holds a '<' that the browser reads as a tag ('1<Q<5' swallows 'Q<5'):
+    any tag a table (a DataFrame or a Styler) does not use."""
+    import json
+
+    found = []
+    for cell in json.loads(notebook.read_text(encoding="utf-8")).get("cells", []):
+        for out in cell.get("outputs", []):
+            html = "".join(out.get("data", {}).get("text/html", []))
+            if "<table" in html:
+                found += [html[max(m.start() - 12, 0) : m.start() + 12] for m in _TABLE_TAGS.finditer(html)]
+    return found
+
+
+def missing_table_text(source: Path | None, page_text: str) -> list[str]:
+    """Table texts of the page's notebook (`table_texts`) that the rendered page does not show (an unescaped '<'
+    swallows what follows it, say)."""
+    if source is None or not source.is_file():
+        return []
+    flat = " ".join(page_text.split())
+    return sorted({t for t in table_texts(source) if " ".join(t.split()) not in flat} | set(unescaped_markup(source)))
+
+
+def page_problems(driver, url: str, page: str, shot: Path | None, source: Path | None = None) -> list[str]:
+    """What a reader would see wrong on one page, after it has loaded in the browser; `source` is the page's
+    notebook, whose tables must appear in full."""
     driver.get(url + page)
     problems = []
     broken = driver.execute_script(
@@ -110,6 +167,12 @@ def page_problems(driver, url: str, page: str, shot: Path | None) -> list[str]:
         m = pattern.search(text)
         if m:
             problems.append(f"{page}: {name} in the page text: {m.group(0)!r}")
+    found = driver.execute_script(_PAGE_CHECKS, SHRUNK)
+    empty = sorted({c for c in found["cells"] if c in EMPTY_CELLS})
+    problems += [f"{page}: table cells that read {', '.join(empty)}"] if empty else []
+    problems += [f"{page}: {found['stderr']} stderr output(s) published"] if found["stderr"] else []
+    problems += [f"{page}: image shrunk to unreadable size: {s}" for s in found["shrunk"]]
+    problems += [f"{page}: table text missing from the page: {t!r}" for t in missing_table_text(source, text)]
     if shot is not None:
         height = driver.execute_script("return document.documentElement.scrollHeight")
         driver.set_window_size(1280, max(800, min(int(height), 12000)))
@@ -132,7 +195,8 @@ def check(root: Path, screenshots: Path | None = None) -> list[str]:
     try:
         for page in pages:
             shot = screenshots / (page.replace("/", "__").removesuffix(".html") + ".png") if screenshots else None
-            problems += page_problems(driver, url, page, shot)
+            source = root / "_sources" / page.replace(".html", ".ipynb")
+            problems += page_problems(driver, url, page, shot, source)
     finally:
         driver.quit()
         server.shutdown()
