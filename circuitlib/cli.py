@@ -305,11 +305,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
     print(f"mask design, {out['mask_design_masks']} masks: best classical design verified in ngspice in"
           f" {out['mask_design_median_ms']:.0f} ms median, {out['mask_design_max_ms']:.0f} ms worst; exact verification"
           f" takes {out['mask_verify_mna_vs_ngspice_time']:.2f}x the time of ngspice's")
+    print(f"mask verification, {out['mask_verify_masks']} designs in one batch: {out['masks_verified_per_s']:.0f} masks/s"
+          f" against ngspice's {out['ngspice_masks_verified_per_s']:.0f} ({out['mask_verify_vs_ngspice']:.1f}x);"
+          f" largest margin difference {out['mask_verify_max_margin_diff_db']:.1e} dB")
     print(f"Monte Carlo yield, order-{out['yield_order']} ladder: {out['yield_samples']} samples in"
           f" {out['yield_s']:.2f} s, {out['yield_samples_per_s']:.0f} samples/s against ngspice's"
           f" {out['ngspice_yield_samples_per_s']:.0f} ({out['yield_vs_ngspice_throughput']:.0f}x); largest margin"
           f" difference {out['yield_vs_ngspice_max_margin_diff_db']:.1e} dB")
     print(f"training: {out['train_graphs_per_s']:.0f} graphs/s")
+    print(f"machine: {out['machine']}; GPU: {out['gpu'] or 'none'}")
     return 0
 
 

@@ -155,18 +155,15 @@ def _grid(lo_hz: float, hi_hz: float, marks_hz: np.ndarray) -> np.ndarray:
     """A log grid from lo to hi at GRID_PPD per decade, plus the band edges and the marks inside."""
     n = max(int(GRID_PPD * math.log10(hi_hz / lo_hz)), 1) + 1
     inside = marks_hz[(marks_hz > lo_hz) & (marks_hz < hi_hz)]
-    f = np.unique(np.concatenate([np.geomspace(lo_hz, hi_hz, n), inside, [lo_hz, hi_hz]]))
+    log_grid = lo_hz * (hi_hz / lo_hz) ** (np.arange(n) / (n - 1))  # geomspace, without its overhead
+    f = np.unique(np.concatenate([log_grid, inside, [lo_hz, hi_hz]]))
     return f[np.concatenate([[True], np.diff(f) > 1e-9 * f[1:]])]  # near-duplicates would make empty brackets
 
 
 def _marks(circuit: Circuit) -> np.ndarray:
     """Frequencies worth sampling densely: every pole and zero, with windows +-4/Q around the sharp ones."""
     pz = poles_zeros(circuit)
-    roots = np.concatenate([pz.poles, pz.zeros])
-    roots = roots[np.isfinite(roots) & (np.abs(roots) > 0)]
-    out = [np.abs(roots) / (2 * math.pi), np.abs(roots.imag) / (2 * math.pi)] + resonance_windows_hz(roots)
-    marks = np.concatenate(out)
-    return marks[marks > 0]
+    return marks_of_roots(np.concatenate([pz.poles, pz.zeros]))
 
 
 def _may_decide(g: np.ndarray, i: int, sign: float) -> bool:
@@ -217,8 +214,21 @@ def _finite(lo_hz: float, hi_hz: float) -> tuple[float, float]:
 
 def band_grids(circuit: Circuit, mask: FilterMask) -> list[tuple[str, np.ndarray]]:
     """The verification grid of every band of `mask` for `circuit` ("pass" or "stop", frequencies in Hz)."""
-    marks = _marks(circuit)
-    return [(kind, _grid(*_finite(lo, hi), marks)) for kind, lo, hi in mask.bands()]
+    return grids_at_marks(mask, _marks(circuit))
+
+
+def marks_of_roots(roots_rad_s: np.ndarray) -> np.ndarray:
+    """Frequencies (Hz) worth sampling densely near the poles and zeros `roots_rad_s`: each root's magnitude and
+    imaginary part, and windows +-4/Q around the sharp ones."""
+    roots = roots_rad_s[np.isfinite(roots_rad_s) & (np.abs(roots_rad_s) > 0)]
+    marks = np.concatenate([np.abs(roots) / (2 * math.pi), np.abs(roots.imag) / (2 * math.pi),
+                            *resonance_windows_hz(roots)])
+    return marks[marks > 0]
+
+
+def grids_at_marks(mask: FilterMask, marks_hz: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """Every band's verification grid (`band_grids`) with the dense marks `marks_hz` (`marks_of_roots`)."""
+    return [(kind, _grid(*_finite(lo, hi), marks_hz)) for kind, lo, hi in mask.bands()]
 
 
 def sampled_margin_db(circuit: Circuit, mask: FilterMask, grids: list[tuple[str, np.ndarray]]) -> float:

@@ -21,7 +21,7 @@ import numpy as np
 
 from circuitlib.core.circuit import Circuit
 from circuitlib.sim import stamping
-from circuitlib.sim.mna import Pencil, response, solve_refined
+from circuitlib.sim.mna import Pencil, poles_zeros, response, solve_refined
 
 CHECK_POINTS = 9  # exact solves per circuit, log-spaced over the sweep
 CHECK_RTOL = 1e-9  # the factored form must match them this closely, relative to the larger of |H| and
@@ -98,17 +98,19 @@ def _finite_roots(a: np.ndarray, b: np.ndarray, sigma: np.ndarray) -> tuple[np.n
 
 
 def _product(s: np.ndarray, roots: np.ndarray, present: np.ndarray) -> np.ndarray:
-    """prod over the present roots r of (s - r), (B, F). Rows are sorted by how many roots they have, so
-    step k multiplies only the rows that still have a k-th root (no padding factors)."""
+    """prod over the present roots r of (s - r), (B, F), for s of shape (F,) (every row) or (B, F) (a row each).
+    Rows are sorted by how many roots they have, so step k multiplies only the rows that still have a k-th root
+    (no padding factors)."""
     count = present.sum(axis=1)
     order = np.argsort(-count, kind="stable")
     packed = np.take_along_axis(roots, np.argsort(~present, axis=1, kind="stable"), 1)[order]
     count = count[order]
-    out = np.ones((len(roots), len(s)), dtype=complex)
+    rows_s = s[order] if s.ndim == 2 else s[None, :]
+    out = np.ones((len(roots), s.shape[-1]), dtype=complex)
     factor = np.empty_like(out)
     for k in range(int(count.max(initial=0))):
         n = int(np.count_nonzero(count > k))
-        np.subtract(s[None, :], packed[:n, k, None], out=factor[:n])
+        np.subtract(rows_s[:n] if s.ndim == 2 else rows_s, packed[:n, k, None], out=factor[:n])
         out[:n] *= factor[:n]
     result = np.empty_like(out)
     result[order] = out
@@ -138,7 +140,7 @@ class _Factored:
     worst: np.ndarray  # index of the check point with the largest error
 
     def at(self, s: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """H on s (F,) for the circuits `rows`, (len(rows), F)."""
+        """H on s (F,), or on a row of s (len(rows), F) each, for the circuits `rows`, (len(rows), F)."""
         with np.errstate(all="ignore"):
             num = _product(s, self.zeros[rows], self.has_z[rows])
             return self.gain[rows, None] * num / _product(s, self.poles[rows], self.has_p[rows])
@@ -181,21 +183,26 @@ def _batch_matrices(mats: tuple[np.ndarray, ...], sigma: np.ndarray, f_hz: np.nd
                     floor: float = CHECK_FLOOR) -> tuple[np.ndarray, np.ndarray]:
     """`_batch` on stacked pencils (G, C, b0, b1, out) with frequency scales sigma (rad/s); `floor` as `_factor`."""
     g, c, b0, b1, out = mats
-    s_check = 2j * np.pi * np.geomspace(f_hz.min(), f_hz.max(), CHECK_POINTS)
+    rows = f_hz.ndim == 2  # a frequency grid per circuit
+    lo, hi = (f_hz.min(axis=-1), f_hz.max(axis=-1)) if rows else (f_hz.min(), f_hz.max())
+    s_check = 2j * np.pi * np.geomspace(lo, hi, CHECK_POINTS, axis=-1)
     h_check = _exact(*mats, s_check)
     s = 2j * np.pi * f_hz
-    result = np.empty((len(g), len(f_hz)), dtype=complex)
+    pick = (lambda a, r: a[r]) if rows else (lambda a, r: a)  # noqa: E731 - the rows' own grids, or the one grid
+    result = np.empty((len(g), f_hz.shape[-1]), dtype=complex)
     first = _factor(mats, sigma, s_check, h_check, floor)
-    result[first.ok] = first.at(s, np.flatnonzero(first.ok))
+    ok = np.flatnonzero(first.ok)
+    result[ok] = first.at(pick(s, ok), ok)
     factored = first.ok.copy()
     retry = np.flatnonzero(~first.ok)
     if len(retry):
-        second = _factor(tuple(m[retry] for m in mats), np.abs(s_check[first.worst[retry]]), s_check, h_check[retry],
-                         floor)
-        result[retry[second.ok]] = second.at(s, np.flatnonzero(second.ok))
+        worst = (s_check[retry, first.worst[retry]] if rows else s_check[first.worst[retry]])
+        second = _factor(tuple(m[retry] for m in mats), np.abs(worst), pick(s_check, retry), h_check[retry], floor)
+        fine = np.flatnonzero(second.ok)
+        result[retry[fine]] = second.at(pick(s, retry[fine]), fine)
         factored[retry] = second.ok
     for i in np.flatnonzero(~factored):
-        result[i] = response(Pencil(g[i], c[i], b0[i], b1[i], out[i]), s)
+        result[i] = response(Pencil(g[i], c[i], b0[i], b1[i], out[i]), pick(s, i))
     return result, factored
 
 
@@ -217,6 +224,43 @@ def sweep_with_report(circuits: list[Circuit], f_hz: np.ndarray, chunk: int = 12
         rows = order[k : k + chunk]
         h[rows], factored[rows] = _batch([circuits[i] for i in rows], f_hz)
     return h, factored
+
+
+def stack(circuits: list[Circuit]) -> tuple[np.ndarray, ...]:
+    """The stacked nodal pencils of `circuits` and their frequency scales, for `finite_roots` and `sweep_rows` to
+    share (stamping is the costly part of a small batch)."""
+    return _stack(circuits)
+
+
+def finite_roots(circuits: list[Circuit], stacked: tuple[np.ndarray, ...] | None = None) -> list[np.ndarray]:
+    """The finite poles and zeros (rad/s, together) of every circuit, from one batch of eigenvalue problems (the
+    roots of the factored form, before its check against exact solves); `stacked` is `stack(circuits)`."""
+    g, c, b0, b1, out, sigma = stacked or _stack(circuits)
+    try:
+        poles, has_p = _finite_roots(g, c, sigma)
+        zeros, has_z = _finite_roots(*_zero_pencil(g, c, b0, b1, out), sigma)
+    except np.linalg.LinAlgError:  # a shift on a root of some circuit: each circuit on its own
+        return [np.concatenate([(pz := poles_zeros(x)).poles, pz.zeros]) for x in circuits]
+    return [np.concatenate([p[hp], z[hz]]) for p, hp, z, hz in zip(poles, has_p, zeros, has_z)]
+
+
+def sweep_rows(circuits: list[Circuit], f_hz: np.ndarray, floor: float = CHECK_FLOOR,
+               stacked: tuple[np.ndarray, ...] | None = None) -> np.ndarray:
+    """H(j 2 pi f) of each circuit on its own row of `f_hz` (B, F), (B, F) complex: one batch (stamped and factored
+    together), each circuit checked against exact solves across its own row, with the same fallback as `sweep_hz`;
+    `stacked` is `stack(circuits)` when the caller has it.
+
+    >>> from circuitlib.core.circuit import Circuit, Edge
+    >>> rcs = [Circuit(0, {(1, 2): Edge(r_ohm=r), (0, 2): Edge(c_f=1e-6)}) for r in (1e3, 2e3)]
+    >>> f = np.array([[1 / (2 * np.pi * 1e-3)], [1 / (2 * np.pi * 2e-3)]])  # each one's own cutoff
+    >>> np.round(np.abs(sweep_rows(rcs, f)[:, 0]) ** 2, 9).tolist()
+    [0.5, 0.5]
+    """
+    f_hz = np.asarray(f_hz, dtype=float)
+    if f_hz.shape[0] != len(circuits):
+        raise ValueError(f"f_hz has {f_hz.shape[0]} rows for {len(circuits)} circuits")
+    g, c, b0, b1, out, sigma = stacked or _stack(circuits)
+    return _batch_matrices((g, c, b0, b1, out), sigma, f_hz, floor)[0]
 
 
 def sweep_values(circuit: Circuit, values: np.ndarray, f_hz: np.ndarray, chunk: int = 256,
