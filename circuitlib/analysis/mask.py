@@ -155,8 +155,7 @@ def _grid(lo_hz: float, hi_hz: float, marks_hz: np.ndarray) -> np.ndarray:
     """A log grid from lo to hi at GRID_PPD per decade, plus the band edges and the marks inside."""
     n = max(int(GRID_PPD * math.log10(hi_hz / lo_hz)), 1) + 1
     inside = marks_hz[(marks_hz > lo_hz) & (marks_hz < hi_hz)]
-    log_grid = lo_hz * (hi_hz / lo_hz) ** (np.arange(n) / (n - 1))  # geomspace, without its overhead
-    f = np.unique(np.concatenate([log_grid, inside, [lo_hz, hi_hz]]))
+    f = np.unique(np.concatenate([np.geomspace(lo_hz, hi_hz, n), inside, [lo_hz, hi_hz]]))
     return f[np.concatenate([[True], np.diff(f) > 1e-9 * f[1:]])]  # near-duplicates would make empty brackets
 
 
