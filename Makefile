@@ -1,5 +1,6 @@
 # circuitlib: two commands on a fresh Debian/Ubuntu machine with Python 3.11 (and 3.13 for the second unit run).
-#   make book   set up .venv, execute every notebook in order (papermill), build the HTML book
+#   make book   set up .venv, execute the notebooks in order (papermill; those unchanged since their last run here are
+#               kept, FORCE=1 runs them all), build the HTML book
 #   make test   set up .venv, check the layers, the doctests, CITATION.cff, the unit tests on Python 3.11 and 3.13,
 #               and pytest --nbval on the notebooks; it fails if they leave the git working tree changed
 #   make lab    JupyterLab in the same environment and kernel
@@ -52,11 +53,9 @@ chromium:
 	  echo "chromium is missing. Run:  sudo apt-get install -y chromium chromium-driver   and then rerun make."; exit 1; \
 	fi
 
+# notebooks whose code and inputs are unchanged since their last run here are not executed again (FORCE=1: all)
 notebooks: setup
-	@for nb in $(NOTEBOOKS) $(BOOK_NOTEBOOKS); do \
-	  echo "== papermill $$nb"; \
-	  TQDM_DISABLE=1 $(BIN)/papermill --kernel $(KERNEL) --cwd $$(dirname $$nb) --log-level WARNING $$nb $$nb || exit 1; \
-	done
+	$(BIN)/python -m circuitlib.report.execute $(if $(FORCE),--force) $(NOTEBOOKS) $(BOOK_NOTEBOOKS)
 
 html: setup
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going --quiet

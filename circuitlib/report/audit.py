@@ -75,14 +75,14 @@ def parameters_of(notebook: Path) -> dict:
 
 
 def execution(notebook: Path) -> dict:
-    """Last execution of a notebook as papermill recorded it: wall time and status."""
+    """Last execution of a notebook as papermill recorded it: wall time, status and when it ended (UTC)."""
     nb = nbformat.read(notebook, as_version=4)
     pm = nb.metadata.get("papermill", {})
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
     executed = any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
     status = "error" if errors or pm.get("exception") else ("ok" if executed else "not executed")
     return {"notebook": str(Path(notebook).resolve().relative_to(ROOT)), "wall_s": pm.get("duration"), "status": status,
-            "parameters": len(parameters_of(notebook))}
+            "executed_at": (pm.get("end_time") or "")[:19].replace("T", " "), "parameters": len(parameters_of(notebook))}
 
 
 def coverage_by_module(coverage_json: Path) -> list[dict]:
