@@ -17,7 +17,7 @@ import numpy as np
 
 from circuitlib.analysis.mask import FilterMask, grids_at_marks, marks_of_roots
 from circuitlib.core.circuit import Circuit
-from circuitlib.sim.sweep import finite_roots, stack, sweep_rows
+from circuitlib.sim.sweep import Stacked, finite_roots, stack, sweep_rows
 
 PAD, PASS, STOP = 0, 1, 2  # what each column of a padded grid row is
 
@@ -36,8 +36,7 @@ class BatchReport:
         return self.margin_db >= 0
 
 
-def _rows(circuits: list[Circuit], masks: list[FilterMask],
-          stacked: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _rows(circuits: list[Circuit], masks: list[FilterMask], stacked: Stacked) -> tuple[np.ndarray, ...]:
     """(frequencies, kinds, segments), each (B, F): every circuit's band grids end to end, padded by repeating the
     last frequency (kind PAD); a segment number per band, so that refinement never spans two bands."""
     grids = [grids_at_marks(m, marks_of_roots(r)) for m, r in zip(masks, finite_roots(circuits, stacked))]

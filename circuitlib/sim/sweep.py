@@ -146,15 +146,21 @@ class _Factored:
             return self.gain[rows, None] * num / _product(s, self.poles[rows], self.has_p[rows])
 
 
+def _roots(mats: tuple[np.ndarray, ...], sigma: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(poles, has_p, zeros, has_z) of a stack with shifts sigma; LinAlgError when a shift lands on a root."""
+    poles, has_p = _finite_roots(mats[0], mats[1], sigma)
+    zeros, has_z = _finite_roots(*_zero_pencil(*mats), sigma)
+    return poles, has_p, zeros, has_z
+
+
 def _factor(mats: tuple[np.ndarray, ...], sigma: np.ndarray, s_check: np.ndarray, h_check: np.ndarray,
-            floor: float = CHECK_FLOOR) -> _Factored:
+            floor: float = CHECK_FLOOR, roots: tuple[np.ndarray, ...] | None = None) -> _Factored:
     """Factored forms with shifts sigma (rad/s), checked against the exact h_check at s_check (relative to |H|, or
-    to `floor` times the largest checked |H| where |H| is smaller)."""
+    to `floor` times the largest checked |H| where |H| is smaller); `roots` are `_roots(mats, sigma)` when known."""
     g, c, b0, b1, out = mats
     bsz = len(g)
     try:
-        poles, has_p = _finite_roots(g, c, sigma)
-        zeros, has_z = _finite_roots(*_zero_pencil(*mats), sigma)
+        poles, has_p, zeros, has_z = roots or _roots(mats, sigma)
     except np.linalg.LinAlgError:  # a shift landed on a root of some circuit: none of this stack is factored
         no = np.zeros((bsz, 1))
         return _Factored(no, no > 0, no, no > 0, no[:, 0], np.zeros(bsz, bool), np.zeros(bsz, int))
@@ -180,8 +186,10 @@ def _batch(circuits: list[Circuit], f_hz: np.ndarray) -> tuple[np.ndarray, np.nd
 
 
 def _batch_matrices(mats: tuple[np.ndarray, ...], sigma: np.ndarray, f_hz: np.ndarray,
-                    floor: float = CHECK_FLOOR) -> tuple[np.ndarray, np.ndarray]:
-    """`_batch` on stacked pencils (G, C, b0, b1, out) with frequency scales sigma (rad/s); `floor` as `_factor`."""
+                    floor: float = CHECK_FLOOR, roots: tuple[np.ndarray, ...] | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """`_batch` on stacked pencils (G, C, b0, b1, out) with frequency scales sigma (rad/s); `floor` and `roots` (at
+    those shifts) as `_factor`."""
     g, c, b0, b1, out = mats
     rows = f_hz.ndim == 2  # a frequency grid per circuit
     lo, hi = (f_hz.min(axis=-1), f_hz.max(axis=-1)) if rows else (f_hz.min(), f_hz.max())
@@ -190,7 +198,7 @@ def _batch_matrices(mats: tuple[np.ndarray, ...], sigma: np.ndarray, f_hz: np.nd
     s = 2j * np.pi * f_hz
     pick = (lambda a, r: a[r]) if rows else (lambda a, r: a)  # noqa: E731 - the rows' own grids, or the one grid
     result = np.empty((len(g), f_hz.shape[-1]), dtype=complex)
-    first = _factor(mats, sigma, s_check, h_check, floor)
+    first = _factor(mats, sigma, s_check, h_check, floor, roots)
     ok = np.flatnonzero(first.ok)
     result[ok] = first.at(pick(s, ok), ok)
     factored = first.ok.copy()
@@ -226,26 +234,37 @@ def sweep_with_report(circuits: list[Circuit], f_hz: np.ndarray, chunk: int = 12
     return h, factored
 
 
-def stack(circuits: list[Circuit]) -> tuple[np.ndarray, ...]:
-    """The stacked nodal pencils of `circuits` and their frequency scales, for `finite_roots` and `sweep_rows` to
-    share (stamping is the costly part of a small batch)."""
-    return _stack(circuits)
+@dataclass
+class Stacked:
+    """The stacked nodal pencils of a list of circuits, their frequency scales, and their roots at those shifts once
+    `finite_roots` has found them: what `finite_roots` and `sweep_rows` share."""
+
+    mats: tuple[np.ndarray, ...]
+    sigma: np.ndarray
+    roots: tuple[np.ndarray, ...] | None = None
 
 
-def finite_roots(circuits: list[Circuit], stacked: tuple[np.ndarray, ...] | None = None) -> list[np.ndarray]:
+def stack(circuits: list[Circuit]) -> Stacked:
+    """`circuits` stamped once, for `finite_roots` and then `sweep_rows`."""
+    *mats, sigma = _stack(circuits)
+    return Stacked(tuple(mats), sigma)
+
+
+def finite_roots(circuits: list[Circuit], stacked: Stacked | None = None) -> list[np.ndarray]:
     """The finite poles and zeros (rad/s, together) of every circuit, from one batch of eigenvalue problems (the
-    roots of the factored form, before its check against exact solves); `stacked` is `stack(circuits)`."""
-    g, c, b0, b1, out, sigma = stacked or _stack(circuits)
+    roots of the factored form, before its check against exact solves); `stacked` is `stack(circuits)`, which
+    keeps them for `sweep_rows`."""
+    stacked = stacked or stack(circuits)
     try:
-        poles, has_p = _finite_roots(g, c, sigma)
-        zeros, has_z = _finite_roots(*_zero_pencil(g, c, b0, b1, out), sigma)
+        stacked.roots = _roots(stacked.mats, stacked.sigma)
     except np.linalg.LinAlgError:  # a shift on a root of some circuit: each circuit on its own
         return [np.concatenate([(pz := poles_zeros(x)).poles, pz.zeros]) for x in circuits]
+    poles, has_p, zeros, has_z = stacked.roots
     return [np.concatenate([p[hp], z[hz]]) for p, hp, z, hz in zip(poles, has_p, zeros, has_z)]
 
 
 def sweep_rows(circuits: list[Circuit], f_hz: np.ndarray, floor: float = CHECK_FLOOR,
-               stacked: tuple[np.ndarray, ...] | None = None) -> np.ndarray:
+               stacked: Stacked | None = None) -> np.ndarray:
     """H(j 2 pi f) of each circuit on its own row of `f_hz` (B, F), (B, F) complex: one batch (stamped and factored
     together), each circuit checked against exact solves across its own row, with the same fallback as `sweep_hz`;
     `stacked` is `stack(circuits)` when the caller has it.
@@ -259,8 +278,8 @@ def sweep_rows(circuits: list[Circuit], f_hz: np.ndarray, floor: float = CHECK_F
     f_hz = np.asarray(f_hz, dtype=float)
     if f_hz.shape[0] != len(circuits):
         raise ValueError(f"f_hz has {f_hz.shape[0]} rows for {len(circuits)} circuits")
-    g, c, b0, b1, out, sigma = stacked or _stack(circuits)
-    return _batch_matrices((g, c, b0, b1, out), sigma, f_hz, floor)[0]
+    stacked = stacked or stack(circuits)
+    return _batch_matrices(stacked.mats, stacked.sigma, f_hz, floor, stacked.roots)[0]
 
 
 def sweep_values(circuit: Circuit, values: np.ndarray, f_hz: np.ndarray, chunk: int = 256,
