@@ -57,12 +57,12 @@ _WINDOW = np.linspace(-4, 4, 81)  # a resonance window, in units of 1/Q
 def resonance_windows_hz(roots_rad_s: np.ndarray) -> list[np.ndarray]:
     """Dense frequency windows (Hz) around the sharp roots: 81 points across +-4/Q of |root| for every root with
     Q = |root| / (2 |Re root|) above 1 (a root on the j omega axis counts as Q = 1e6)."""
-    roots = np.asarray(roots_rad_s, dtype=complex)
-    with np.errstate(divide="ignore"):
-        q = np.where(roots.real != 0, np.abs(roots) / (2 * np.abs(roots.real)), 1e6)
-    sharp = q > 1
-    f_hz = np.abs(roots[sharp]) / (2 * np.pi)
-    return list(f_hz[:, None] * (1 + _WINDOW[None, :] / q[sharp, None]))
+    out = []
+    for root, f_hz in zip(roots_rad_s, np.abs(roots_rad_s) / (2 * np.pi)):
+        q = abs(root) / (2 * abs(root.real)) if root.real else 1e6
+        if q > 1:
+            out.append(f_hz * (1 + _WINDOW / q))  # scalar arithmetic: the same bits as ever (datasets hash them)
+    return out
 
 
 def _limit(circuit: Circuit, at: str) -> float:
