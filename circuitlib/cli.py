@@ -234,9 +234,23 @@ def _build_options(args: argparse.Namespace) -> dict:
     return out
 
 
+def _search_options(args: argparse.Namespace):
+    """The search's configuration from --budget, --proposals and --seed (None for a classical design)."""
+    from circuitlib.designers.mask_search import search_config
+
+    if args.method != "search":
+        for flag in ("budget", "proposals"):
+            if getattr(args, flag) is not None:
+                raise CircuitlibError(f"--{flag} applies to --method search")
+        return None
+    given = {k: getattr(args, k) for k in ("budget", "proposals") if getattr(args, k) is not None}
+    return search_config(seed=args.seed, **given)
+
+
 def _describe(d) -> list[str]:
     r = d.verified or d.nodal
-    lines = [f"* {d.family} order {d.order}, {d.form}: {d.parts} parts ({d.inductors} L), "
+    what = f"{d.family} order {d.order}, {d.form}" if d.method == "classical" else "searched topology"
+    lines = [f"* {what}: {d.parts} parts ({d.inductors} L), "
              f"{'meets' if r.met else 'does NOT meet'} the mask in {r.engine} (margin {r.margin_db:.3f} dB; "
              f"passband {r.pass_min_db:.3f} to {r.pass_max_db:.3f} dB, stopband <= {r.stop_max_db:.2f} dB)"]
     y = d.yield_report
@@ -263,7 +277,7 @@ def cmd_design(args: argparse.Namespace) -> int:
                   "S-parameters of a design with an ideal source or an open load are undefined: give --source-ohm "
                   "and --load-ohm")
     designs = design(mask, method=args.method, n=args.n, eseries=args.eseries, family=args.family, form=args.form,
-                     **_build_options(args))
+                     search=_search_options(args), **_build_options(args))
     missed = args.min_yield is not None and not designs[0].reaches_yield
     if args.json:
         print(json.dumps([d.to_json() for d in designs]))
@@ -275,7 +289,11 @@ def cmd_design(args: argparse.Namespace) -> int:
         best = designs[0]
         edges = np.concatenate([np.atleast_1d(mask.passband_hz), np.atleast_1d(mask.stopband_hz)])
         _write_export(args, best.circuit, AcSweep("dec", 100, float(edges.min()) / 10, float(edges.max()) * 10),
-                      f"circuitlib {best.family} order {best.order} {best.form} {mask.response}")
+                      f"circuitlib {best.family} order {best.order} {best.form} {mask.response}"
+                      if best.method == "classical" else f"circuitlib searched {mask.response}")
+    if args.method == "search" and not designs[0].met:
+        print("the search found no design that meets the mask: the closest is listed", file=sys.stderr)
+        return 1
     if missed:
         best = designs[0].yield_report
         print(f"no design reaches yield {args.min_yield:g}: the best found yields "
@@ -406,7 +424,10 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--attenuation-db", type=float, required=True, help="least stopband attenuation re G_ref, dB")
     d.add_argument("--source-ohm", type=float, default=0.0, help="source resistance (0: ideal source)")
     d.add_argument("--load-ohm", help="load resistance, or 'open' (default)")
-    d.add_argument("--method", default="classical")
+    d.add_argument("--method", default="classical",
+                   help="classical (synthesis, the default) or search (random topologies, values optimised; no model)")
+    d.add_argument("--budget", type=int, help="search: exact verifications after optimisation (default 16)")
+    d.add_argument("--proposals", type=int, help="search: topologies proposed and optimised (default 48)")
     d.add_argument("--family", help="butterworth, chebyshev1, chebyshev2, elliptic or bessel (default: all)")
     d.add_argument("--form", help="min-inductor or min-capacitor (default: both)")
     d.add_argument("-n", type=int, default=3, help="how many of the best designs")
@@ -415,7 +436,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--distribution", default="normal", choices=("normal", "uniform"),
                    help="normal (sigma = tol/3, truncated at +-tol; default) or uniform on +-tol")
     d.add_argument("--samples", type=int, default=1000, help="Monte Carlo samples of the yield (default 1000)")
-    d.add_argument("--seed", type=int, default=0, help="seed of the samples")
+    d.add_argument("--seed", type=int, default=0, help="seed of the samples and of the search")
     d.add_argument("--min-yield", type=float, help="return the cheapest designs whose yield reaches this (0-1)")
     d.add_argument("--inductor-q", type=float, help="inductor quality factor (series loss 2 pi f L / Q)")
     d.add_argument("--q-freq-hz", type=float, help="where the Q holds (default: passband edge or centre)")

@@ -12,7 +12,6 @@ import itertools
 import math
 from dataclasses import dataclass, field
 
-import networkx as nx
 
 GND, VIN, VOUT = 0, 1, 2
 
@@ -193,16 +192,25 @@ def _canonical(circuit: Circuit) -> tuple[str, list[int]]:
     return best or "", order
 
 
+PERMUTATION_LIMIT = 6  # up to this many internal nodes the canonical form is the smallest over every relabelling
+
+
 def canonical_order(circuit: Circuit) -> list[int]:
     """Node order GND, VIN, VOUT, then internal nodes in canonical order (isomorphic circuits agree)."""
+    if circuit.n_internal > PERMUTATION_LIMIT:
+        from circuitlib.core.canonical import canonical_labelling  # imports this module
+
+        return [GND, VIN, VOUT] + canonical_labelling(circuit)[1]
     return [GND, VIN, VOUT] + _canonical(circuit)[1]
 
 
 def topology_signature(circuit: Circuit) -> str:
-    """Canonical topology string, equal for circuits that are isomorphic with GND, VIN and VOUT fixed."""
-    if circuit.n_internal > 6:  # too many relabellings: Weisfeiler-Lehman hash (equal for isomorphic graphs)
-        g = nx.Graph()
-        g.add_nodes_from((n, {"role": str(min(n, 3))}) for n in range(circuit.n_nodes))
-        g.add_edges_from((a, b, {"cls": e.edge_class}) for (a, b), e in circuit.edges.items() if e.parts())
-        return f"{circuit.n_internal}|wl:" + nx.weisfeiler_lehman_graph_hash(g, edge_attr="cls", node_attr="role")
+    """Canonical topology string, equal for circuits that are isomorphic with GND, VIN and VOUT fixed. Up to
+    PERMUTATION_LIMIT internal nodes it is the smallest edge list over every relabelling (the form the dataset's
+    records carry); above, the canonical labelling of `core.canonical` (colour refinement and an
+    individualisation-refinement search, never every permutation), whose labels keep the fixed names RS and RL."""
+    if circuit.n_internal > PERMUTATION_LIMIT:
+        from circuitlib.core.canonical import canonical_labelling  # imports this module
+
+        return canonical_labelling(circuit)[0]
     return f"{circuit.n_internal}|{_canonical(circuit)[0]}"

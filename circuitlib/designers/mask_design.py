@@ -28,14 +28,14 @@ from circuitlib.core.circuit import Circuit, topology_signature
 from circuitlib.core.errors import SpecificationError
 from circuitlib.core.lossy import Losses, with_losses
 from circuitlib.core.netlist import to_netlist
-from circuitlib.designers import standard_values
+from circuitlib.designers import mask_search, standard_values
 from circuitlib.synthesis import ladder as lad
 from circuitlib.synthesis.classical import filter_parts, ladder_circuit
 from circuitlib.synthesis.values import ESERIES
 
 FAMILIES = lad.FAMILIES
 FORMS = {"min-inductor": "shunt_first", "min-capacitor": "series_first"}
-METHODS = ("classical",)
+METHODS = ("classical", "search")
 # a ladder that meets its mask by less than this sits on the mask's edge (an equiripple band touching it, when no
 # share of ripple or attenuation could be held back at that order): rounding decides it, so one order more is tried
 MIN_MARGIN_DB = 1e-3
@@ -48,9 +48,9 @@ class MaskDesign:
 
     mask: FilterMask
     method: str
-    family: str
-    order: int
-    form: str
+    family: str | None  # None: a searched topology, of no classical family
+    order: int | None
+    form: str | None
     circuit: Circuit
     nodal: MaskReport
     verified: MaskReport | None  # ngspice; None when not asked for
@@ -62,6 +62,7 @@ class MaskDesign:
     yield_report: YieldReport | None = None  # None: no tolerance was asked for
     sensitivity: list[PartSensitivity] | None = None  # None: not asked for
     min_yield: float | None = None  # the yield target the design was asked to reach
+    stages: dict | None = None  # a searched design: its verified figures as sampled and as optimised
 
     @property
     def parts(self) -> int:
@@ -113,8 +114,12 @@ class MaskDesign:
                "lossless_margin_db": self.lossless.margin_db if self.lossless else None,
                "yield": self.yield_report.to_json() if self.yield_report else None,
                "sensitivity": [p.to_json() for p in self.sensitivity] if self.sensitivity is not None else None,
-               "latency_ms": self.latency_ms, "notes": self.notes}
+               "latency_ms": self.latency_ms, "notes": self.notes, "stages": self.stages, "novel": None}
+        searched = "a searched topology belongs to no classical family"
         out["null_reasons"] = {k: why for k, why in (
+            ("family", searched), ("order", searched), ("form", searched),
+            ("stages", "a classical design is synthesised, not sampled and optimised"),
+            ("novel", "no model proposed it, so there is no training set to compare with"),
             ("yield", "no tolerance was given"), ("sensitivity", "not asked for"),
             ("losses", "ideal parts"), ("eseries", "exact values"),
             ("cross_check.max_abs_diff_db", "not verified in ngspice")) if _get(out, k) is None}
@@ -333,19 +338,25 @@ class Buildable:
 
 
 def _evaluate(p: _Pending, mask: FilterMask, build: Buildable, t0: float) -> tuple[MaskDesign, bool]:
-    """The design of a pending ladder with its reports (standard values, losses, yield as `build` asks), and whether
-    it is acceptable: it meets the mask by MIN_MARGIN_DB or more, with the yield asked for."""
+    """The design of a pending ladder with its reports (`with_build`), and whether it is acceptable."""
     d = MaskDesign(mask, "classical", p.family, p.order, p.form, p.circuit, verify(p.circuit, mask, delay=False),
                    None, 0.0, p.notes, losses=build.losses, min_yield=build.min_yield)
+    return with_build(d, build, t0)
+
+
+def with_build(d: MaskDesign, build: Buildable, t0: float) -> tuple[MaskDesign, bool]:
+    """`d` with the reports `build` asks for (standard values, losses, yield), and whether it is acceptable: it
+    meets the mask by MIN_MARGIN_DB or more, with the yield asked for."""
+    d = replace(d, losses=build.losses, min_yield=build.min_yield)
     if build.eseries:
         d = to_standard_values(d, build.eseries)
     if build.losses:
-        ideal, lossy = d.nodal, verify(d.model(), mask, delay=False)
+        ideal, lossy = d.nodal, verify(d.model(), d.mask, delay=False)
         d = replace(d, nodal=lossy, lossless=ideal,
                     notes=d.notes + [f"lossy parts cost {ideal.margin_db - lossy.margin_db:.3g} dB of margin"])
     ok = d.nodal.margin_db >= MIN_MARGIN_DB
     if build.tolerance is not None and ok:
-        d = replace(d, yield_report=_screened_yield(d.model(), mask, build))
+        d = replace(d, yield_report=_screened_yield(d.model(), d.mask, build))
         ok = build.min_yield is None or d.yield_report.fraction >= build.min_yield
     return replace(d, latency_ms=(time.perf_counter() - t0) * 1e3), ok
 
@@ -480,6 +491,8 @@ def reference_hz(mask: FilterMask) -> float:
 def _check_arguments(method, n, eseries, family, form, min_yield, tolerance) -> None:
     if method not in METHODS:
         raise SpecificationError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
+    if method != "classical" and (family is not None or form is not None):
+        raise SpecificationError("--family and --form choose among classical ladders: they apply to method classical")
     if family is not None and family not in FAMILIES:
         raise SpecificationError(f"family must be one of {', '.join(FAMILIES)}, not {family!r}")
     if form is not None and form not in FORMS:
@@ -495,6 +508,28 @@ def _check_arguments(method, n, eseries, family, form, min_yield, tolerance) -> 
             raise SpecificationError(f"min_yield must lie in (0, 1], not {min_yield!r}")
 
 
+def search_designs(mask: FilterMask, n: int, cfg: mask_search.SearchConfig, build: Buildable = Buildable(),
+                   t0: float | None = None) -> list[MaskDesign]:
+    """Up to `n` designs from the search without a model (`mask_search.search_without_model`), sizes drawn from the
+    classical minimum on: the met ones of distinct topologies, fewest parts first, with the reports `build` asks for;
+    when none meets the mask, the one closest to it."""
+    t0 = time.perf_counter() if t0 is None else t0
+    result = mask_search.search_without_model(mask, minimum_order_parts(mask, must_meet=False) or 2, cfg)
+    stages = {"sampled": result.sampled.to_json(), "optimized": result.optimized.to_json(),
+              "proposed": result.proposed, "budget": cfg.budget}
+    picked: dict[str, Circuit] = {}
+    for circuit, _ in sorted(result.met, key=lambda cm: (*mask_search.parts_of(cm[0]), -cm[1])):
+        picked.setdefault(topology_signature(circuit), circuit)
+    chosen = list(picked.values())[:n] or ([result.optimized.best] if result.optimized.best else [])
+    if not chosen:
+        raise SpecificationError(f"the search found no valid topology of the mask's response among "
+                                 f"{cfg.proposals} proposals")
+    note = f"{result.optimized.met} of {result.optimized.verified} optimised candidates meet the mask"
+    out = [with_build(MaskDesign(mask, "search", None, None, None, c, verify(c, mask, delay=False), None, 0.0,
+                                 [note], stages=stages), build, t0)[0] for c in chosen]
+    return out
+
+
 def _finer_series_note(mask: FilterMask, series: str, families, forms) -> str:
     """Says that no design at `series` values meets `mask`, and which finer series (if any) gives one that does."""
     for finer in ESERIES[ESERIES.index(series) + 1:]:
@@ -506,7 +541,7 @@ def _finer_series_note(mask: FilterMask, series: str, families, forms) -> str:
 def design(mask: FilterMask, method: str = "classical", n: int = 3, eseries: str | None = None,
            family: str | None = None, form: str | None = None, ngspice: bool = True, *,
            losses: Losses | None = None, tolerance: Tolerance | None = None, min_yield: float | None = None,
-           sensitivity: bool = False) -> list[MaskDesign]:
+           sensitivity: bool = False, search: mask_search.SearchConfig | None = None) -> list[MaskDesign]:
     """The `n` best designs for `mask`, ranked: met first, then reaching `min_yield`, then fewest parts, fewest
     inductors, largest margin. Candidates are verified exactly on the nodal solver (`classical_designs`); the `n`
     best are then verified in ngspice (unless `ngspice` is False) and ranked on ngspice's figures.
@@ -515,7 +550,8 @@ def design(mask: FilterMask, method: str = "classical", n: int = 3, eseries: str
     one family or form. `losses` verifies every design with lossy parts (inductor Q, capacitor ESR; the Q's frequency
     defaults to `reference_hz`). `tolerance` adds each design's yield; with `min_yield` the cheapest designs whose
     yield reaches it are returned, trying orders up to the minimum + 2. `sensitivity` adds the margin's sensitivity
-    to each part.
+    to each part. `method` "search" designs by search without a model (`search_designs`, configured by `search`)
+    instead of classical synthesis.
 
     >>> m = FilterMask("lowpass", 1000.0, 2500.0, 0.5, 40.0, 50.0, 50.0)
     >>> best = design(m, n=1, ngspice=False)[0]
@@ -528,12 +564,16 @@ def design(mask: FilterMask, method: str = "classical", n: int = 3, eseries: str
     build = Buildable(eseries.upper() if eseries else None, losses if losses and losses.any else None, tolerance,
                       min_yield)
     t0 = time.perf_counter()
-    designs = classical_designs(mask, n, [family] if family else FAMILIES, [form] if form else tuple(FORMS), build, t0)
+    if method == "search":
+        designs = search_designs(mask, n, search or mask_search.SearchConfig(), build, t0)
+    else:
+        designs = classical_designs(mask, n, [family] if family else FAMILIES, [form] if form else tuple(FORMS),
+                                    build, t0)
     if not designs:
         raise SpecificationError("no classical ladder realises this mask between these terminations")
     best = sorted((with_full_yield(with_delay(d), tolerance) for d in sorted(designs, key=MaskDesign.rank_key)[:n]),
                   key=MaskDesign.rank_key)
-    if build.eseries and not best[0].met:
+    if build.eseries and not best[0].met and method == "classical":
         note = _finer_series_note(mask, build.eseries, [family] if family else FAMILIES, [form] if form else FORMS)
         best = [replace(d, notes=d.notes + [note]) for d in best]
     if ngspice:
