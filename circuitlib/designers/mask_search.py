@@ -4,7 +4,8 @@
    elements). Without a model (`random_topologies`), each is a random graph of L and C elements whose size is drawn
    around the classical minimum, kept when it is structurally valid and its exact limits at 0 and infinity are those
    of the mask's response (scaling values cannot change them).
-2. The values of all K are optimised at once, through the differentiable nodal solver, on a smooth mask loss: the
+2. The values of all K are optimised at once (successive halving: the better half goes on after each round),
+   through the differentiable nodal solver, on a smooth mask loss: the
    squared violation of the mask, tightened by a safety share, on fixed grids in every band. The problem is
    normalised first: frequencies in units of the mask's reference (its passband edge, or a band's centre),
    impedances in units of the termination level, so that every element starts near a reactance of 1.
@@ -33,6 +34,7 @@ from circuitlib.sim.differentiable import batch_response, torch_matrices
 from circuitlib.sim.limits import limit_gain
 
 KIND_FIELD = {"L": "l_h", "C": "c_f"}
+HALVING_ROUNDS = 3
 
 
 class SearchConfig(BaseModel, frozen=True):
@@ -42,7 +44,7 @@ class SearchConfig(BaseModel, frozen=True):
     budget: int = Field(16, ge=1, le=100_000)  # exact verifications after optimisation
     steps: int = Field(300, ge=0, le=100_000)  # Adam steps of value optimisation
     lr: float = Field(0.08, gt=0, le=10.0)  # on the natural log of each normalised value
-    points_per_band: int = Field(48, ge=4, le=10_000)  # loss grid
+    points_per_band: int = Field(32, ge=4, le=10_000)  # loss grid
     safety: float = Field(0.15, ge=0, lt=1)  # share of ripple (and of attenuation, in dB) the loss holds back
     extra_parts: int = Field(3, ge=0, le=20)  # sizes drawn from minimum .. minimum + extra_parts filter parts
     seed: int = Field(0, ge=0)
@@ -195,14 +197,13 @@ def _free(st: stamping.Stamps, circuits: list[Circuit]) -> np.ndarray:
     return ~np.array(fixed, dtype=bool)
 
 
-def optimise_values(circuits: list[Circuit], mask: FilterMask, cfg: SearchConfig) -> tuple[list[Circuit], np.ndarray]:
-    """The normalised `circuits` with their filter parts' values optimised (Adam on the log-values, cosine decay)
-    on `mask_loss`, and each one's final loss."""
-    scale = Scale.of(mask)
+def _adam(circuits: list[Circuit], mask: FilterMask, cfg: SearchConfig, steps: range) -> tuple[list, np.ndarray]:
+    """Adam on the log-values of the filter parts of all `circuits` at once, for the global step numbers `steps` of
+    a cosine schedule over cfg.steps; returns the circuits with their new values and each one's final loss."""
     st = stamping.stamp(circuits)
     free = torch.as_tensor(_free(st, circuits))
     base = torch.as_tensor(np.log(st.values))
-    grid = loss_grid(mask, scale, cfg.points_per_band)
+    grid = loss_grid(mask, Scale.of(mask), cfg.points_per_band)
     delta = torch.zeros(int(free.sum()), dtype=torch.float64, requires_grad=True)
     opt = torch.optim.Adam([delta], lr=cfg.lr)
 
@@ -212,12 +213,11 @@ def optimise_values(circuits: list[Circuit], mask: FilterMask, cfg: SearchConfig
         h = batch_response(*torch_matrices(st, torch.exp(log_v.clamp(-12, 12))), grid.omega)
         return mask_loss(h, grid, mask, cfg.safety)
 
-    for step in range(cfg.steps):
+    for step in steps:
         for group in opt.param_groups:
             group["lr"] = cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / cfg.steps)))
         opt.zero_grad()
-        loss = losses()
-        loss.sum().backward()
+        losses().sum().backward()
         opt.step()
     with torch.no_grad():
         final = losses().numpy()
@@ -229,6 +229,24 @@ def optimise_values(circuits: list[Circuit], mask: FilterMask, cfg: SearchConfig
         out.append(circ.with_values(values[k : k + n]))
         k += n
     return out, final
+
+
+def optimise_values(circuits: list[Circuit], mask: FilterMask, cfg: SearchConfig) -> tuple[list[Circuit], np.ndarray]:
+    """The normalised `circuits` with their filter parts' values optimised on `mask_loss`, and each one's final
+    loss. Successive halving: cfg.steps are run in HALVING_ROUNDS rounds, and after each round only the better
+    half (never fewer than cfg.budget) goes on, so the steps go to the candidates that are getting somewhere."""
+    current, losses = list(circuits), np.full(len(circuits), np.inf)
+    alive = list(range(len(circuits)))
+    edges = np.linspace(0, cfg.steps, HALVING_ROUNDS + 1).astype(int)
+    for r in range(HALVING_ROUNDS):
+        if not alive:
+            break
+        tuned, loss = _adam([current[i] for i in alive], mask, cfg, range(edges[r], edges[r + 1]))
+        for i, c, v in zip(alive, tuned, loss):
+            current[i], losses[i] = c, v
+        keep = max(cfg.budget, len(alive) // 2)
+        alive = sorted(alive, key=lambda i: losses[i])[:keep]
+    return current, losses
 
 
 def denormalised(circuit: Circuit, scale: Scale) -> Circuit:

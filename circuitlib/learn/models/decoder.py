@@ -20,12 +20,12 @@ N_CLASSES = CLASS_HAS.shape[0]
 class GraphGPTDecoder(nn.Module):
     def __init__(self, latent_groups: tuple[int, ...], dim: int = 96, layers: int = 3, heads: int = 4,
                  conditional: bool = False, max_nodes: int = MAX_NODES, dropout: float = 0.0,
-                 values_at_spec_frequency: bool = False):
+                 values_at_spec_frequency: bool = False, spec_dim: int = SPEC_DIM):
         super().__init__()
         self.groups, self.max_nodes, self.conditional = latent_groups, max_nodes, conditional
         self.relative = conditional and values_at_spec_frequency
         self.latent_tokens = nn.ModuleList(nn.Linear(g, dim) for g in latent_groups)
-        self.spec_token = nn.Sequential(nn.Linear(SPEC_DIM, dim), nn.SiLU(), nn.Linear(dim, dim)) if conditional else None
+        self.spec_token = nn.Sequential(nn.Linear(spec_dim, dim), nn.SiLU(), nn.Linear(dim, dim)) if conditional else None
         self.bos = nn.Parameter(torch.zeros(dim))
         self.pos = nn.Embedding(max_nodes + 1, dim)
         self.type_emb = nn.Embedding(len(NODE_TYPES), dim)

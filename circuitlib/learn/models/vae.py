@@ -87,28 +87,30 @@ class CircuitVAE(nn.Module):
         types = self.node_types(data.n_nodes, n)
         spec = getattr(data, "spec", None) if self.cfg.conditional else None
         type_logits, class_logits, values = self.decoder(z, types, data.pair_classes, data.pair_values, spec)
-        terms = self._terms(data, types, type_logits, class_logits, values, weights.value_loss)
+        terms = reconstruction_terms(data, types, type_logits, class_logits, values, weights.value_loss)
         terms["kl"] = (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(dim=1)).mean()
         total = sum(getattr(weights, k) * v for k, v in terms.items())
         return total, {k: float(v.detach()) for k, v in terms.items()}
 
-    def _terms(self, data, types, type_logits, class_logits, values, value_loss: str) -> dict[str, torch.Tensor]:
-        bsz, n = types.shape
-        dev = types.device
-        t = torch.arange(n + 1, device=dev).expand(bsz, -1)
-        type_target = torch.cat([types, torch.full((bsz, 1), NODE_TYPES.index("STOP"), device=dev)], dim=1)
-        type_mask = t <= data.n_nodes[:, None]
-        node = nn.functional.cross_entropy(type_logits[type_mask], type_target[type_mask])
-        idx = torch.arange(n, device=dev)
-        real = (idx[None, :] < data.n_nodes[:, None])  # (B, N)
-        pair_mask = real[:, :, None] & real[:, None, :] & (idx[:, None] < idx[None, :])[None]
-        edge = nn.functional.cross_entropy(class_logits[pair_mask], data.pair_classes[pair_mask])
-        present = CLASS_HAS.to(dev)[data.pair_classes].bool() & pair_mask[..., None]
-        fit = nn.functional.l1_loss if value_loss == "l1" else nn.functional.mse_loss
-        value = fit(values[present], data.pair_values[present]) if present.any() else values.sum() * 0
-        p_none = torch.softmax(class_logits, dim=-1)[..., 0]
-        sym = torch.where(pair_mask, p_none, torch.ones_like(p_none))
-        sym = sym * sym.transpose(1, 2)  # pair (j, t) counted for both of its nodes
-        isolated = torch.where(real, sym.prod(dim=2), torch.zeros_like(sym[..., 0]))
-        connectivity = -torch.log1p(-isolated.clamp(max=1 - 1e-6))[real].mean()
-        return {"node": node, "edge": edge, "value": value, "connectivity": connectivity}
+
+def reconstruction_terms(data, types, type_logits, class_logits, values, value_loss: str) -> dict[str, torch.Tensor]:
+    """The decoder's loss terms (node, edge, value, connectivity) under teacher forcing, for a PyG batch."""
+    bsz, n = types.shape
+    dev = types.device
+    t = torch.arange(n + 1, device=dev).expand(bsz, -1)
+    type_target = torch.cat([types, torch.full((bsz, 1), NODE_TYPES.index("STOP"), device=dev)], dim=1)
+    type_mask = t <= data.n_nodes[:, None]
+    node = nn.functional.cross_entropy(type_logits[type_mask], type_target[type_mask])
+    idx = torch.arange(n, device=dev)
+    real = (idx[None, :] < data.n_nodes[:, None])  # (B, N)
+    pair_mask = real[:, :, None] & real[:, None, :] & (idx[:, None] < idx[None, :])[None]
+    edge = nn.functional.cross_entropy(class_logits[pair_mask], data.pair_classes[pair_mask])
+    present = CLASS_HAS.to(dev)[data.pair_classes].bool() & pair_mask[..., None]
+    fit = nn.functional.l1_loss if value_loss == "l1" else nn.functional.mse_loss
+    value = fit(values[present], data.pair_values[present]) if present.any() else values.sum() * 0
+    p_none = torch.softmax(class_logits, dim=-1)[..., 0]
+    sym = torch.where(pair_mask, p_none, torch.ones_like(p_none))
+    sym = sym * sym.transpose(1, 2)  # pair (j, t) counted for both of its nodes
+    isolated = torch.where(real, sym.prod(dim=2), torch.zeros_like(sym[..., 0]))
+    connectivity = -torch.log1p(-isolated.clamp(max=1 - 1e-6))[real].mean()
+    return {"node": node, "edge": edge, "value": value, "connectivity": connectivity}
