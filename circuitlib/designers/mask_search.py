@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from pydantic import BaseModel, Field
 
-from circuitlib.analysis.mask import BEYOND_DECADES, FilterMask, MaskReport, verify
+from circuitlib.analysis.mask import FilterMask, MaskReport, verify
 from circuitlib.analysis.mask_batch import verify_batch
 from circuitlib.core.circuit import GND, VIN, VOUT, Circuit, Edge, structural_problems
 from circuitlib.core.config import parse_config
@@ -35,6 +35,7 @@ from circuitlib.sim.limits import limit_gain
 
 KIND_FIELD = {"L": "l_h", "C": "c_f"}
 HALVING_ROUNDS = 3
+CHUNK = 16  # circuits optimised in one batch
 
 
 class SearchConfig(BaseModel, frozen=True):
@@ -231,6 +232,11 @@ def _adam(circuits: list[Circuit], mask: FilterMask, cfg: SearchConfig, steps: r
     return out, final
 
 
+def _unknowns(circuit: Circuit) -> int:
+    """The size of a circuit's nodal system: its nodes and one current per inductor."""
+    return circuit.n_nodes + sum(c.kind == "L" for c in circuit.components())
+
+
 def optimise_values(circuits: list[Circuit], mask: FilterMask, cfg: SearchConfig) -> tuple[list[Circuit], np.ndarray]:
     """The normalised `circuits` with their filter parts' values optimised on `mask_loss`, and each one's final
     loss. Successive halving: cfg.steps are run in HALVING_ROUNDS rounds, and after each round only the better
@@ -241,9 +247,12 @@ def optimise_values(circuits: list[Circuit], mask: FilterMask, cfg: SearchConfig
     for r in range(HALVING_ROUNDS):
         if not alive:
             break
-        tuned, loss = _adam([current[i] for i in alive], mask, cfg, range(edges[r], edges[r + 1]))
-        for i, c, v in zip(alive, tuned, loss):
-            current[i], losses[i] = c, v
+        by_size = sorted(alive, key=lambda i: _unknowns(current[i]))
+        for k in range(0, len(by_size), CHUNK):  # similar sizes together: a batch is padded to its largest circuit
+            part = by_size[k : k + CHUNK]
+            tuned, loss = _adam([current[i] for i in part], mask, cfg, range(edges[r], edges[r + 1]))
+            for i, c, v in zip(part, tuned, loss):
+                current[i], losses[i] = c, v
         keep = max(cfg.budget, len(alive) // 2)
         alive = sorted(alive, key=lambda i: losses[i])[:keep]
     return current, losses
