@@ -238,10 +238,10 @@ def _search_options(args: argparse.Namespace):
     """The search's configuration from --budget, --proposals and --seed (None for a classical design)."""
     from circuitlib.designers.mask_search import search_config
 
-    if args.method != "search":
+    if args.method == "classical":
         for flag in ("budget", "proposals"):
             if getattr(args, flag) is not None:
-                raise CircuitlibError(f"--{flag} applies to --method search")
+                raise CircuitlibError(f"--{flag} applies to the searching methods (search, generative, knn)")
         return None
     given = {k: getattr(args, k) for k in ("budget", "proposals") if getattr(args, k) is not None}
     return search_config(seed=args.seed, **given)
@@ -249,7 +249,8 @@ def _search_options(args: argparse.Namespace):
 
 def _describe(d) -> list[str]:
     r = d.verified or d.nodal
-    what = f"{d.family} order {d.order}, {d.form}" if d.method == "classical" else "searched topology"
+    what = f"{d.family} order {d.order}, {d.form}" if d.method == "classical" else \
+        f"{d.method} topology{'' if d.novel is None else (' (novel)' if d.novel else ' (from the training set)')}"
     lines = [f"* {what}: {d.parts} parts ({d.inductors} L), "
              f"{'meets' if r.met else 'does NOT meet'} the mask in {r.engine} (margin {r.margin_db:.3f} dB; "
              f"passband {r.pass_min_db:.3f} to {r.pass_max_db:.3f} dB, stopband <= {r.stop_max_db:.2f} dB)"]
@@ -291,7 +292,7 @@ def cmd_design(args: argparse.Namespace) -> int:
         _write_export(args, best.circuit, AcSweep("dec", 100, float(edges.min()) / 10, float(edges.max()) * 10),
                       f"circuitlib {best.family} order {best.order} {best.form} {mask.response}"
                       if best.method == "classical" else f"circuitlib searched {mask.response}")
-    if args.method == "search" and not designs[0].met:
+    if args.method != "classical" and not designs[0].met:
         print("the search found no design that meets the mask: the closest is listed", file=sys.stderr)
         return 1
     if missed:
@@ -425,7 +426,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--source-ohm", type=float, default=0.0, help="source resistance (0: ideal source)")
     d.add_argument("--load-ohm", help="load resistance, or 'open' (default)")
     d.add_argument("--method", default="classical",
-                   help="classical (synthesis, the default) or search (random topologies, values optimised; no model)")
+                   help="classical (synthesis, the default); or a search whose values are optimised and verified: "
+                        "search (random topologies, no model), generative (the mask-conditioned prior), knn (the "
+                        "nearest training pairs)")
     d.add_argument("--budget", type=int, help="search: exact verifications after optimisation (default 16)")
     d.add_argument("--proposals", type=int, help="search: topologies proposed and optimised (default 48)")
     d.add_argument("--family", help="butterworth, chebyshev1, chebyshev2, elliptic or bessel (default: all)")

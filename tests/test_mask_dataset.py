@@ -290,3 +290,13 @@ def test_config_defaults():
     cfg = md.config_from()
     assert (cfg.n_records, cfg.max_order, cfg.mutation_share) == (3000, 10, 0.25)
     assert cfg.responses == md.RESPONSES and cfg.fractional_bandwidth == (0.05, 1.5)
+
+
+def test_build_keeps_a_matching_dataset_and_rebuilds_a_changed_one(tmp_path):
+    cfg = md.MaskDatasetConfig(n_records=12, seed=5)
+    first, made = md.build(cfg, tmp_path, progress=False)
+    assert made and first["count"] == 12
+    again, made = md.build(cfg, tmp_path, progress=False)
+    assert not made and again == first
+    other, made = md.build(md.MaskDatasetConfig(n_records=14, seed=5), tmp_path, progress=False)
+    assert made and other["count"] == 14

@@ -117,7 +117,7 @@ def test_design_by_search_reports_its_stages():
 
 
 @pytest.mark.parametrize("extra, message", [
-    (["--budget", "4"], "--budget applies to --method search"),
+    (["--budget", "4"], "--budget applies to the searching methods"),
     (["--method", "search", "--family", "elliptic"], "apply to method classical"),
     (["--method", "search", "--budget", "0"], "budget"),
 ])

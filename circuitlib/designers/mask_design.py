@@ -28,14 +28,16 @@ from circuitlib.core.circuit import Circuit, topology_signature
 from circuitlib.core.errors import SpecificationError
 from circuitlib.core.lossy import Losses, with_losses
 from circuitlib.core.netlist import to_netlist
-from circuitlib.designers import mask_search, standard_values
+from circuitlib.designers import mask_generative, mask_search, standard_values
 from circuitlib.synthesis import ladder as lad
 from circuitlib.synthesis.classical import filter_parts, ladder_circuit
 from circuitlib.synthesis.values import ESERIES
 
 FAMILIES = lad.FAMILIES
 FORMS = {"min-inductor": "shunt_first", "min-capacitor": "series_first"}
-METHODS = ("classical", "search")
+METHODS = ("classical", "search", "generative", "knn")
+PROPOSER = {"search": "none", "generative": "generative", "knn": "knn"}  # where each searching method's proposals
+# come from: random topologies (no model), the mask-conditioned prior, the nearest training pairs
 # a ladder that meets its mask by less than this sits on the mask's edge (an equiripple band touching it, when no
 # share of ripple or attenuation could be held back at that order): rounding decides it, so one order more is tried
 MIN_MARGIN_DB = 1e-3
@@ -63,6 +65,7 @@ class MaskDesign:
     sensitivity: list[PartSensitivity] | None = None  # None: not asked for
     min_yield: float | None = None  # the yield target the design was asked to reach
     stages: dict | None = None  # a searched design: its verified figures as sampled and as optimised
+    novel: bool | None = None  # a learned proposal: whether its topology is absent from the training records
 
     @property
     def parts(self) -> int:
@@ -114,12 +117,13 @@ class MaskDesign:
                "lossless_margin_db": self.lossless.margin_db if self.lossless else None,
                "yield": self.yield_report.to_json() if self.yield_report else None,
                "sensitivity": [p.to_json() for p in self.sensitivity] if self.sensitivity is not None else None,
-               "latency_ms": self.latency_ms, "notes": self.notes, "stages": self.stages, "novel": None}
+               "latency_ms": self.latency_ms, "notes": self.notes, "stages": self.stages, "novel": self.novel}
         searched = "a searched topology belongs to no classical family"
         out["null_reasons"] = {k: why for k, why in (
             ("family", searched), ("order", searched), ("form", searched),
             ("stages", "a classical design is synthesised, not sampled and optimised"),
-            ("novel", "no model proposed it, so there is no training set to compare with"),
+            ("novel", "no model proposed it, so there is no training set to compare with"
+             if self.method in ("classical", "search") else "not known"),
             ("yield", "no tolerance was given"), ("sensitivity", "not asked for"),
             ("losses", "ideal parts"), ("eseries", "exact values"),
             ("cross_check.max_abs_diff_db", "not verified in ngspice")) if _get(out, k) is None}
@@ -509,25 +513,32 @@ def _check_arguments(method, n, eseries, family, form, min_yield, tolerance) -> 
 
 
 def search_designs(mask: FilterMask, n: int, cfg: mask_search.SearchConfig, build: Buildable = Buildable(),
-                   t0: float | None = None) -> list[MaskDesign]:
-    """Up to `n` designs from the search without a model (`mask_search.search_without_model`), sizes drawn from the
-    classical minimum on: the met ones of distinct topologies, fewest parts first, with the reports `build` asks for;
-    when none meets the mask, the one closest to it."""
+                   t0: float | None = None, method: str = "search",
+                   learned: mask_generative.LearnedProposers | None = None) -> list[MaskDesign]:
+    """Up to `n` designs from a search (`mask_generative.search_with`) whose proposals come from `method`'s proposer
+    (random topologies sized from the classical minimum on, the prior, or the nearest training pairs): the met ones
+    of distinct topologies, fewest parts first, with the reports `build` asks for; when none meets the mask, the
+    one closest to it."""
     t0 = time.perf_counter() if t0 is None else t0
-    result = mask_search.search_without_model(mask, minimum_order_parts(mask, must_meet=False) or 2, cfg)
+    proposer = PROPOSER[method]
+    if proposer != "none" and learned is None:
+        learned = mask_generative.LearnedProposers()
+    sizes = mask_search.size_range(minimum_order_parts(mask, must_meet=False) or 2, cfg) if proposer == "none" \
+        else None
+    result, props = mask_generative.search_with(proposer, mask, cfg, learned, sizes)
     stages = {"sampled": result.sampled.to_json(), "optimized": result.optimized.to_json(),
-              "proposed": result.proposed, "budget": cfg.budget}
+              "proposed": result.proposed, "drawn": props.drawn, "budget": cfg.budget}
     picked: dict[str, Circuit] = {}
     for circuit, _ in sorted(result.met, key=lambda cm: (*mask_search.parts_of(cm[0]), -cm[1])):
         picked.setdefault(topology_signature(circuit), circuit)
     chosen = list(picked.values())[:n] or ([result.optimized.best] if result.optimized.best else [])
     if not chosen:
-        raise SpecificationError(f"the search found no valid topology of the mask's response among "
-                                 f"{cfg.proposals} proposals")
+        raise SpecificationError(f"no usable proposal for this mask: {props.drawn} drawn, none valid with the "
+                                 f"response's limits")
     note = f"{result.optimized.met} of {result.optimized.verified} optimised candidates meet the mask"
-    out = [with_build(MaskDesign(mask, "search", None, None, None, c, verify(c, mask, delay=False), None, 0.0,
-                                 [note], stages=stages), build, t0)[0] for c in chosen]
-    return out
+    return [with_build(MaskDesign(mask, method, None, None, None, c, verify(c, mask, delay=False), None, 0.0, [note],
+                                  stages=stages, novel=None if proposer == "none" else learned.novel(c)), build, t0)[0]
+            for c in chosen]
 
 
 def _finer_series_note(mask: FilterMask, series: str, families, forms) -> str:
@@ -541,7 +552,8 @@ def _finer_series_note(mask: FilterMask, series: str, families, forms) -> str:
 def design(mask: FilterMask, method: str = "classical", n: int = 3, eseries: str | None = None,
            family: str | None = None, form: str | None = None, ngspice: bool = True, *,
            losses: Losses | None = None, tolerance: Tolerance | None = None, min_yield: float | None = None,
-           sensitivity: bool = False, search: mask_search.SearchConfig | None = None) -> list[MaskDesign]:
+           sensitivity: bool = False, search: mask_search.SearchConfig | None = None,
+           learned: mask_generative.LearnedProposers | None = None) -> list[MaskDesign]:
     """The `n` best designs for `mask`, ranked: met first, then reaching `min_yield`, then fewest parts, fewest
     inductors, largest margin. Candidates are verified exactly on the nodal solver (`classical_designs`); the `n`
     best are then verified in ngspice (unless `ngspice` is False) and ranked on ngspice's figures.
@@ -550,8 +562,9 @@ def design(mask: FilterMask, method: str = "classical", n: int = 3, eseries: str
     one family or form. `losses` verifies every design with lossy parts (inductor Q, capacitor ESR; the Q's frequency
     defaults to `reference_hz`). `tolerance` adds each design's yield; with `min_yield` the cheapest designs whose
     yield reaches it are returned, trying orders up to the minimum + 2. `sensitivity` adds the margin's sensitivity
-    to each part. `method` "search" designs by search without a model (`search_designs`, configured by `search`)
-    instead of classical synthesis.
+    to each part. `method` "search", "generative" or "knn" designs by search instead of classical synthesis
+    (`search_designs`, configured by `search`): from random topologies (no model), from the mask-conditioned prior,
+    or from the nearest training pairs (`learned` holds the prior and the pairs; loaded from data/ when None).
 
     >>> m = FilterMask("lowpass", 1000.0, 2500.0, 0.5, 40.0, 50.0, 50.0)
     >>> best = design(m, n=1, ngspice=False)[0]
@@ -564,8 +577,8 @@ def design(mask: FilterMask, method: str = "classical", n: int = 3, eseries: str
     build = Buildable(eseries.upper() if eseries else None, losses if losses and losses.any else None, tolerance,
                       min_yield)
     t0 = time.perf_counter()
-    if method == "search":
-        designs = search_designs(mask, n, search or mask_search.SearchConfig(), build, t0)
+    if method != "classical":
+        designs = search_designs(mask, n, search or mask_search.SearchConfig(), build, t0, method, learned)
     else:
         designs = classical_designs(mask, n, [family] if family else FAMILIES, [form] if form else tuple(FORMS),
                                     build, t0)

@@ -282,6 +282,11 @@ class Stage:
     met: int  # candidates among them that meet the mask
     best: Circuit | None  # the best met one (fewest parts, then inductors, then margin), else the largest margin
     report: MaskReport | None
+    met_flags: list[bool] = field(default_factory=list)  # each verified candidate's verdict, in verification order
+
+    def met_within(self, budget: int) -> bool:
+        """Whether a met candidate is among the first `budget` verified (lowest loss first)."""
+        return any(self.met_flags[:budget])
 
     def to_json(self) -> dict:
         return {"verified": self.verified, "met": self.met,
@@ -302,16 +307,19 @@ def verify_stage(circuits: list[Circuit], losses: np.ndarray, mask: FilterMask, 
     picked = [circuits[i] for i in order]
     if not picked:
         return Stage(0, 0, None, None), []
-    valid = [c for c in picked if not structural_problems(c)]  # SI values: in range too
+    ok_values = [not structural_problems(c) for c in picked]  # SI values: in range too
+    valid = [c for c, ok in zip(picked, ok_values) if ok]
     if not valid:
-        return Stage(len(picked), 0, None, None), []
+        return Stage(len(picked), 0, None, None, [False] * len(picked)), []
     batch = verify_batch(valid, [mask] * len(valid))
+    verdicts = iter(batch.met.tolist())
+    flags = [bool(next(verdicts)) if ok else False for ok in ok_values]
     met = [(c, float(m)) for c, m, ok in zip(valid, batch.margin_db, batch.met) if ok]
     if met:
         best = min(met, key=lambda cm: (*parts_of(cm[0]), -cm[1]))[0]
     else:
         best = valid[int(np.argmax(batch.margin_db))]
-    return Stage(len(picked), len(met), best, verify(best, mask, delay=False)), met
+    return Stage(len(picked), len(met), best, verify(best, mask, delay=False), flags), met
 
 
 @dataclass

@@ -849,3 +849,15 @@ def load(folder: Path) -> list[dict]:
     manifest = read_manifest(folder)
     with gzip.open(Path(folder) / manifest["records"], "rt", encoding="utf-8") as fh:
         return [json.loads(line) for line in fh]
+
+
+def build(cfg: MaskDatasetConfig, folder: Path, progress: bool = True) -> tuple[dict, bool]:
+    """The dataset of `cfg` at `folder`: kept when its manifest has the same config and its records match their
+    SHA256, else generated and written. Returns the manifest and whether it was generated now."""
+    try:
+        manifest = read_manifest(folder)
+        if manifest["config"] == json.loads(cfg.model_dump_json()):
+            return manifest, False
+    except CircuitlibError:
+        pass
+    return write(generate(cfg, progress), folder, cfg), True

@@ -22,6 +22,7 @@ from circuitlib.analysis.mask import FilterMask, MaskError
 from circuitlib.core.circuit import GND, VIN, VOUT, Circuit, Edge, topology_signature
 from circuitlib.learn import checkpoint, graphs
 from circuitlib.learn.models.mask_prior import MaskPrior, PriorConfig, mask_features
+from circuitlib.learn.training import resolve_device
 
 PRIOR_TERMS = ("node", "edge", "value", "connectivity")
 
@@ -104,11 +105,15 @@ def to_graphs(pairs: list[tuple[FilterMask, Circuit]], max_nodes: int) -> list:
 
 
 def train_prior(cfg: PriorTrainConfig, train: list[dict], val: list[dict], out_dir: Path,
-                progress: bool = True) -> tuple[MaskPrior, dict]:
-    """Train on `train` records, log the per-term loss on `val`, checkpoint every epoch into `out_dir`."""
+                progress: bool = True, dataset_sha256: str | None = None,
+                device: str = "auto") -> tuple[MaskPrior, dict]:
+    """Train on `train` records, log the per-term loss on `val`, checkpoint every epoch into `out_dir` (its meta
+    records the dataset's SHA256, so a notebook can tell a checkpoint of this dataset and config). Runs on
+    `training.resolve_device(device)`: a GPU when torch sees one; the model returned is on the CPU."""
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
-    model = MaskPrior(cfg.prior)
+    where = resolve_device(device)
+    model = MaskPrior(cfg.prior).to(where)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.01)
     train_data = to_graphs(training_pairs(train, cfg.masks_per_record, cfg.seed), cfg.prior.max_nodes)
     val_data = to_graphs(training_pairs(val, 1, cfg.seed + 1), cfg.prior.max_nodes)
@@ -122,7 +127,7 @@ def train_prior(cfg: PriorTrainConfig, train: list[dict], val: list[dict], out_d
         sums = dict.fromkeys(PRIOR_TERMS, 0.0)
         for k in range(0, len(order), cfg.batch_size):
             items = [train_data[i] for i in order[k : k + cfg.batch_size]]
-            total, terms = model.loss(Batch.from_data_list(items))
+            total, terms = model.loss(Batch.from_data_list(items).to(where))
             opt.zero_grad(set_to_none=True)
             total.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -131,24 +136,35 @@ def train_prior(cfg: PriorTrainConfig, train: list[dict], val: list[dict], out_d
                 sums[key] += v * len(items)
         elapsed += time.perf_counter() - t0
         history.append({"epoch": epoch + 1, "train": {k: v / len(train_data) for k, v in sums.items()},
-                        "val": validation(model, val_data)})
+                        "val": validation(model, val_data, where)})
         checkpoint.save(out_dir, model, {"config": cfg.model_dump(mode="json"), "epoch": epoch + 1,
                                          "history": history, "train_seconds": elapsed, "n_train": len(train_data),
-                                         "kind": "mask_prior"})
-    model.eval()
+                                         "kind": "mask_prior", "dataset_sha256": dataset_sha256,
+                                         "device": str(where), "threads": cfg.threads})
+    model.cpu().eval()
     return model, checkpoint.read_meta(out_dir)
 
 
 @torch.no_grad()
-def validation(model: MaskPrior, data: list) -> dict[str, float]:
+def validation(model: MaskPrior, data: list, device: torch.device | str = "cpu") -> dict[str, float]:
     model.eval()
     sums = dict.fromkeys(PRIOR_TERMS, 0.0)
     for k in range(0, len(data), 256):
         items = data[k : k + 256]
-        _, terms = model.loss(Batch.from_data_list(items))
+        _, terms = model.loss(Batch.from_data_list(items).to(device))
         for key, v in terms.items():
             sums[key] += v * len(items)
     return {k: v / max(1, len(data)) for k, v in sums.items()}
+
+
+def is_trained(ckpt_dir: Path, cfg: PriorTrainConfig, dataset_sha256: str) -> bool:
+    """Whether `ckpt_dir` holds a finished training of `cfg` on the dataset of that SHA256."""
+    try:
+        meta = checkpoint.read_meta(ckpt_dir)
+        same = PriorTrainConfig.model_validate(meta["config"]) == cfg
+    except Exception:  # noqa: BLE001 - a missing or unreadable checkpoint is simply not this training
+        return False
+    return same and meta.get("dataset_sha256") == dataset_sha256 and meta.get("epoch") == cfg.epochs
 
 
 def load_prior(ckpt_dir: Path) -> MaskPrior:
