@@ -332,6 +332,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
           f" {out['ngspice_yield_samples_per_s']:.0f} ({out['yield_vs_ngspice_throughput']:.0f}x); largest margin"
           f" difference {out['yield_vs_ngspice_max_margin_diff_db']:.1e} dB")
     print(f"training: {out['train_graphs_per_s']:.0f} graphs/s")
+    if out["design_generative_median_ms"] is None:
+        print(f"generative mask design: not measured ({out['null_reasons']['design_generative_median_ms']})")
+    else:
+        print(f"mask design by search, {out['design_search_masks']} masks: generative (prior, optimised, verified)"
+              f" {out['design_generative_median_ms'] / 1e3:.1f} s median, the same search without a model"
+              f" {out['design_search_median_ms'] / 1e3:.1f} s, classical {out['mask_design_median_ms']:.0f} ms"
+              f" ({out['design_generative_vs_classical_latency']:.0f}x classical's time)")
     print(f"machine: {out['machine']}; GPU: {out['gpu'] or 'none'}")
     return 0
 

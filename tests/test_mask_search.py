@@ -139,3 +139,11 @@ def test_cli_search_json():
     (out,) = json.loads(run.stdout)
     assert out["verified"]["engine"] == "ngspice" and out["verified"]["met"]
     assert out["stages"]["budget"] == 6 and out["stages"]["optimized"]["verified"] <= 6
+
+
+def test_cli_generative_without_a_prior_says_which_notebook_trains_it(tmp_path, monkeypatch):
+    from circuitlib.designers import mask_generative
+
+    learned = mask_generative.LearnedProposers(tmp_path / "no_prior", tmp_path / "no_dataset")
+    with pytest.raises(Exception, match="notebook 09 trains the mask prior"):
+        design(LOOSE, method="generative", n=1, ngspice=False, search=SMALL, learned=learned)

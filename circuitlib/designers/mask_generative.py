@@ -19,6 +19,7 @@ import torch
 
 from circuitlib.analysis.mask import FilterMask
 from circuitlib.core.circuit import Circuit, topology_signature
+from circuitlib.core.errors import CheckpointError, CircuitlibError
 from circuitlib.core.paths import MASK_DATASET, MASK_PRIOR
 from circuitlib.designers import mask_search as ms
 from circuitlib.learn import mask_dataset
@@ -54,11 +55,17 @@ class LearnedProposers:
 
     @cached_property
     def model(self):
-        return mpt.load_prior(self.checkpoint)
+        try:
+            return mpt.load_prior(self.checkpoint)
+        except CheckpointError as exc:
+            raise CheckpointError(f"{exc}; notebook 09 trains the mask prior (after notebook 01)") from None
 
     @cached_property
     def train_records(self) -> list[dict]:
-        return [r for r in mask_dataset.load(self.dataset) if r["split"] == "train"]
+        try:
+            return [r for r in mask_dataset.load(self.dataset) if r["split"] == "train"]
+        except CircuitlibError as exc:
+            raise CircuitlibError(f"{exc} (notebook 01 builds it)") from None
 
     @cached_property
     def train_topologies(self) -> set[str]:

@@ -1,0 +1,119 @@
+"""Does the model help? One grid of masks the project never saw, four ways to design for each, one budget.
+
+- classical: the best minimum-order ladder of `mask_design.design` (the exact baseline);
+- generative: samples of the mask-conditioned prior, then value optimisation and at most `budget` exact
+  verifications (`mask_search.search`);
+- none: random valid topologies with the part counts of the generative samples for the same mask, then the same
+  optimisation and budget (the search without a model);
+- knn: the circuits of the nearest training pairs (the seed's knn, adapted to masks), then the same.
+
+Each row is one mask and one method: met (after optimisation, exact verification, then ngspice), raw met (the same
+budget spent on the proposals as sampled), parts and inductors of the best met design against classical, the yield
+at 5 % parts, the distinct topologies among the met candidates and how many are novel, the latency, and whether a met
+candidate was among the first b verified for each b of `budgets`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import pandas as pd
+from tqdm import tqdm
+
+from circuitlib.analysis.mask import FilterMask, verify_ngspice
+from circuitlib.analysis.tolerance import Tolerance, tolerance_yield
+from circuitlib.core.circuit import Circuit, topology_signature
+from circuitlib.designers import mask_design
+from circuitlib.designers import mask_search as ms
+from circuitlib.designers.mask_generative import LearnedProposers, search_with
+
+METHODS = ("classical", "generative", "none", "knn")
+LABELS = {"classical": "classical (minimum order)", "generative": "generative (prior, optimised)",
+          "none": "no model (random topologies, optimised)", "knn": "knn (nearest training pairs, optimised)"}
+YIELD_TOLERANCE = Tolerance(r=0.05, l=0.05, c=0.05, samples=200, seed=0)
+BUDGETS = (1, 2, 4, 8, 16)
+
+
+@dataclass
+class Best:
+    """The best design of one method for one mask."""
+
+    mask_index: int
+    method: str
+    circuit: Circuit
+    met: bool
+
+
+def _row(i: int, mask: FilterMask, method: str, best: Circuit | None, met: bool, raw_met: bool | None,
+         seconds: float, met_topologies: set[str], novel: int | None, within: dict[int, bool],
+         verified: int | None = None) -> dict:
+    parts, inductors = ms.parts_of(best) if best is not None else (None, None)
+    spice = verify_ngspice(best, mask) if best is not None and met else None
+    return {"mask": i, "response": mask.response, "method": method, "met": bool(spice.met) if spice else False,
+            "met_exact": met, "raw_met": raw_met, "parts": parts, "inductors": inductors,
+            "margin_db": spice.margin_db if spice else None,
+            "yield_5pct": tolerance_yield(best, mask, YIELD_TOLERANCE).fraction if spice and spice.met else None,
+            "met_topologies": len(met_topologies), "novel_topologies": novel, "seconds": seconds,
+            "verified": verified,
+            **{f"met_within_{b}": v for b, v in within.items()}}
+
+
+def study(masks: list[FilterMask], cfg: ms.SearchConfig, learned: LearnedProposers, budgets=BUDGETS,
+          progress: bool = True) -> tuple[pd.DataFrame, list[Best]]:
+    """Every method on every mask: a row per (mask, method) and the best design of each."""
+    rows, bests = [], []
+    for i, mask in enumerate(tqdm(masks, desc="masks", disable=not progress or None)):
+        t0 = time.perf_counter()
+        (classical,) = mask_design.design(mask, n=1, ngspice=False)
+        rows.append(_row(i, mask, "classical", classical.circuit, classical.met, classical.met,
+                         time.perf_counter() - t0, {topology_signature(classical.circuit)} if classical.met else set(),
+                         None, {b: classical.met for b in budgets}))
+        bests.append(Best(i, "classical", classical.circuit, classical.met))
+        sizes = None
+        for method in ("generative", "none", "knn"):
+            t0 = time.perf_counter()
+            result, props = search_with(method, mask, cfg, learned, sizes)
+            seconds = time.perf_counter() - t0
+            if method == "generative":
+                sizes = props.sizes or ms.size_range(mask_design.minimum_order_parts(mask, must_meet=False) or 2,
+                                                     cfg)
+            tops = {topology_signature(c) for c, _ in result.met}
+            novel = None if method == "none" else sum(learned.novel(c) for c, _ in
+                                                      {topology_signature(c): (c, m) for c, m in result.met}.values())
+            best = result.optimized.best
+            met = bool(result.optimized.report and result.optimized.report.met)
+            rows.append(_row(i, mask, method, best, met, result.sampled.met > 0, seconds, tops, novel,
+                             {b: result.optimized.met_within(b) for b in budgets}, result.optimized.verified))
+            if best is not None:
+                bests.append(Best(i, method, best, met))
+    return pd.DataFrame(rows), bests
+
+
+def summary(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per method: masks met (ngspice), raw success, median parts and inductors over classical's on the masks both
+    met, median yield at 5 %, distinct met topologies and the novel ones, median seconds."""
+    classical = frame[frame["method"] == "classical"].set_index("mask")
+    out = []
+    for method in METHODS:
+        part = frame[frame["method"] == method].set_index("mask")
+        both = part.index[part["met"] & classical["met"].reindex(part.index).fillna(False).astype(bool)]
+        out.append({"method": LABELS[method], "masks met": f"{int(part['met'].sum())}/{len(part)}",
+                    "raw met": f"{int(part['raw_met'].fillna(False).sum())}/{len(part)}",
+                    "extra parts (median)": (part.loc[both, "parts"] - classical.loc[both, "parts"]).median(),
+                    "extra inductors (median)": (part.loc[both, "inductors"]
+                                                 - classical.loc[both, "inductors"]).median(),
+                    "yield at 5% (median)": part["yield_5pct"].median(),
+                    "met topologies": int(part["met_topologies"].sum()),
+                    "novel": {"classical": "synthesised", "none": "no model"}.get(method)
+                    or int(part["novel_topologies"].sum()),
+                    "median s": part["seconds"].median()})
+    table = pd.DataFrame(out).astype(object)
+    words = {"extra parts (median)": "no mask met by both", "extra inductors (median)": "no mask met by both",
+             "yield at 5% (median)": "none met"}  # a quantity that does not exist, in words, never nan
+    return table.where(table.notna(), pd.DataFrame({k: [v] * len(table) for k, v in words.items()}))
+
+
+def success_by_budget(frame: pd.DataFrame, budgets=BUDGETS) -> pd.DataFrame:
+    """Share of masks with a met candidate among the first b verified, per method (rows) and budget (columns)."""
+    return pd.DataFrame({b: frame.groupby("method")[f"met_within_{b}"].mean() for b in budgets}).loc[list(METHODS)]

@@ -1,0 +1,43 @@
+"""The side-by-side tables of notebook 09, on a hand-made frame whose answers are known."""
+
+import pandas as pd
+import pytest
+
+from circuitlib.report import generative_study as gs
+
+
+def _frame() -> pd.DataFrame:
+    rows = []
+    for mask in range(4):
+        for method in gs.METHODS:
+            met = method == "classical" or (method == "generative" and mask < 3) or (method == "knn" and mask < 2)
+            rows.append({"mask": mask, "response": "lowpass", "method": method, "met": met, "met_exact": met,
+                         "raw_met": method == "knn" and mask == 0, "parts": 5 + (method != "classical"),
+                         "inductors": 2 - (method == "generative"), "margin_db": 0.1 if met else None,
+                         "yield_5pct": 0.9 if met else None, "met_topologies": int(met),
+                         "novel_topologies": None if method in ("classical", "none") else int(met and mask == 0),
+                         "seconds": {"classical": 0.1, "generative": 8.0, "none": 6.0, "knn": 7.0}[method],
+                         "verified": None if method == "classical" else 16,
+                         **{f"met_within_{b}": met and (b >= 4 or method == "classical") for b in gs.BUDGETS}})
+    return pd.DataFrame(rows)
+
+
+def test_summary_counts_and_compares_with_classical():
+    table = gs.summary(_frame()).set_index("method")
+    gen, none = table.loc[gs.LABELS["generative"]], table.loc[gs.LABELS["none"]]
+    assert gen["masks met"] == "3/4" and none["masks met"] == "0/4"
+    assert table.loc[gs.LABELS["knn"], "raw met"] == "1/4"
+    assert gen["extra parts (median)"] == 1 and gen["extra inductors (median)"] == -1
+    assert none["extra parts (median)"] == "no mask met by both"  # no comparison, in words: not a zero, not nan
+    assert none["yield at 5% (median)"] == "none met"
+    assert gen["novel"] == 1 and none["novel"] == "no model"
+    assert not table.isna().any().any()
+    assert gen["median s"] == pytest.approx(8.0)
+
+
+def test_success_by_budget_is_a_share_per_method_and_budget():
+    curve = gs.success_by_budget(_frame())
+    assert list(curve.index) == list(gs.METHODS) and list(curve.columns) == list(gs.BUDGETS)
+    assert curve.loc["classical"].tolist() == [1.0] * len(gs.BUDGETS)
+    assert curve.loc["generative", 2] == 0.0 and curve.loc["generative", 4] == 0.75
+    assert curve.loc["none"].max() == 0.0
