@@ -29,7 +29,8 @@ def test_summary_counts_and_compares_with_classical():
     assert table.loc[gs.LABELS["knn"], "raw met"] == "1/4"
     assert gen["extra parts (median)"] == 1 and gen["extra inductors (median)"] == -1
     assert none["extra parts (median)"] == "no mask met by both"  # no comparison, in words: not a zero, not nan
-    assert none["yield at 5% (median)"] == "none met"
+    assert none["yield at 5% (median of met)"] == "none met"
+    assert gen["yield minus classical's (median, masks both met)"] == 0.0
     assert gen["novel"] == 1 and none["novel"] == "no model"
     assert not table.isna().any().any()
     assert gen["median s"] == pytest.approx(8.0)
