@@ -20,7 +20,10 @@ from circuitlib.learn.dataset import verify_manifest
 
 
 def checkpoints(root: Path = CHECKPOINTS) -> list[Path]:
-    return sorted(p.parent for p in Path(root).glob("*/meta.json"))
+    """The graph VAE checkpoints under `root` (the mask prior, `kind` "mask_prior" in its meta.json, is certified by
+    notebook 09, which loads it through the same SHA256 check)."""
+    return sorted(p.parent for p in Path(root).glob("*/meta.json")
+                  if json.loads(p.read_text()).get("kind") != "mask_prior")
 
 
 def git_date(path: Path) -> str | None:
