@@ -88,7 +88,7 @@ def test_proposers_feed_the_search(records, tmp_path):
         result, props = search_with(proposer, mask, small, learned)
         assert props.drawn >= len(props.circuits) and len(props.circuits) <= small.proposals
         for c in props.circuits:  # every proposal is valid, between the mask's terminations, of the response
-            assert ms._structure_ok(c) and ms._limits_right(c, mask)
+            assert ms.structure_ok(c) and ms.limits_right(c, mask)
             assert {p.name for p in c.components()} >= {"RS", "RL"}
         assert result.optimized.verified <= small.budget
     knn, _ = search_with("knn", mask, small, learned)

@@ -66,9 +66,9 @@ def test_random_topologies_are_valid_sized_and_of_the_response():
         found = ms.random_topologies(mask, 10, [3, 4, 5], np.random.default_rng(1))
         assert len(found) == 10
         for c in found:
-            assert ms._structure_ok(c)
+            assert ms.structure_ok(c)
             assert ms.parts_of(c)[0] in (3, 4, 5)
-            assert ms._limits_right(c, mask)
+            assert ms.limits_right(c, mask)
             gains = [abs(limit_gain(c, at)) / mask.g_ref for at in ("zero", "infinity")]
             want = [band[0] == "pass" for band in (mask.bands()[0], mask.bands()[-1])]
             assert [g > 0.5 for g in gains] == want

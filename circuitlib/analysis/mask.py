@@ -93,6 +93,13 @@ class FilterMask:
             object.__setattr__(self, "load_ohm", _finite_positive("load_ohm", self.load_ohm))
 
     @property
+    def reference_hz(self) -> float:
+        """The mask's reference frequency: its passband edge, or the passband's geometric centre for band masks
+        (where a normalised design puts 1 rad/s, and where an inductor's Q is taken when no frequency is given)."""
+        p = np.atleast_1d(self.passband_hz)
+        return float(p[0]) if len(p) == 1 else float(math.sqrt(p[0] * p[1]))
+
+    @property
     def g_ref(self) -> float:
         """The ideal terminated gain RL / (RS + RL); 1 for an open load."""
         return 1.0 if self.load_ohm is None else self.load_ohm / (self.source_ohm + self.load_ohm)

@@ -486,10 +486,8 @@ def with_sensitivity(d: MaskDesign) -> MaskDesign:
 
 
 def reference_hz(mask: FilterMask) -> float:
-    """Where an inductor's Q is taken when no frequency is given: the passband edge, or the passband's geometric
-    centre for band masks."""
-    p = np.atleast_1d(mask.passband_hz)
-    return float(p[0]) if len(p) == 1 else float(math.sqrt(p[0] * p[1]))
+    """Where an inductor's Q is taken when no frequency is given: `FilterMask.reference_hz`."""
+    return mask.reference_hz
 
 
 def _check_arguments(method, n, eseries, family, form, min_yield, tolerance) -> None:

@@ -15,7 +15,6 @@ from functools import cached_property
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from circuitlib.analysis.mask import FilterMask
 from circuitlib.core.circuit import Circuit, topology_signature
@@ -41,7 +40,7 @@ class Proposals:
 
 
 def _usable(circuit: Circuit | None, mask: FilterMask) -> bool:
-    return circuit is not None and ms._structure_ok(circuit) and ms._limits_right(circuit, mask)
+    return circuit is not None and ms.structure_ok(circuit) and ms.limits_right(circuit, mask)
 
 
 @dataclass
@@ -114,7 +113,6 @@ def search_with(proposer: str, mask: FilterMask, cfg: ms.SearchConfig, learned: 
                 sizes: list[int] | None = None) -> tuple[ms.SearchResult, Proposals]:
     """One search for `mask` from proposals of `proposer`: "generative", "knn" or "none" (random topologies whose
     sizes are drawn from `sizes`)."""
-    torch.manual_seed(cfg.seed)
     if proposer == "none":
         rng = np.random.default_rng([cfg.seed, 7])
         circuits = ms.random_topologies(mask, cfg.proposals, sizes or [2], rng)

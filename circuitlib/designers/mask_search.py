@@ -65,8 +65,7 @@ class Scale:
 
     @classmethod
     def of(cls, mask: FilterMask) -> Scale:
-        p = np.atleast_1d(mask.passband_hz)
-        f_ref = float(p[0]) if len(p) == 1 else float(math.sqrt(p[0] * p[1]))
+        f_ref = mask.reference_hz
         r0 = mask.source_ohm if mask.source_ohm > 0 else (mask.load_ohm if mask.load_ohm is not None else 1e3)
         return cls(f_ref, r0)
 
@@ -94,7 +93,7 @@ def _terminated(mask: FilterMask, scale: Scale) -> tuple[dict, dict, int]:
     return edges, names, start
 
 
-def _limits_right(circuit: Circuit, mask: FilterMask) -> bool:
+def limits_right(circuit: Circuit, mask: FilterMask) -> bool:
     """Whether the exact gains at 0 and infinity are those of the response: the reference G_ref in a band that
     reaches them, and zero where a stopband does."""
     for at, band in (("zero", mask.bands()[0]), ("infinity", mask.bands()[-1])):
@@ -107,7 +106,7 @@ def _limits_right(circuit: Circuit, mask: FilterMask) -> bool:
     return True
 
 
-def _structure_ok(circuit: Circuit) -> bool:
+def structure_ok(circuit: Circuit) -> bool:
     """Valid apart from the values (a normalised circuit's values are not SI), and no dead-end internal node."""
     if any(p.code != "value_out_of_range" for p in structural_problems(circuit)):
         return False
@@ -140,9 +139,9 @@ def random_topology(mask: FilterMask, parts: int, rng: np.random.Generator, atte
             if free:
                 slot[KIND_FIELD[free[int(rng.integers(0, len(free)))]]] = float(np.exp(rng.normal(0.0, 0.7)))
         circuit = Circuit(first - 3 + extra, {k: Edge(**v) for k, v in edges.items() if v}, names)
-        if sum(c.kind in "LC" for c in circuit.components()) != parts or not _structure_ok(circuit):
+        if sum(c.kind in "LC" for c in circuit.components()) != parts or not structure_ok(circuit):
             continue
-        if _limits_right(circuit, mask):
+        if limits_right(circuit, mask):
             return circuit
     return None
 

@@ -96,6 +96,7 @@ from circuitlib.core.circuit import GND, VIN, VOUT, Circuit, Edge, structural_pr
 from circuitlib.core.config import parse_config
 from circuitlib.core.errors import CircuitlibError, SpecificationError
 from circuitlib.core.files import atomic_write_bytes, sha256_file
+from circuitlib.learn.dataset import edges_json
 from circuitlib.sim.limits import limit_gain
 from circuitlib.sim.mna import poles_zeros
 from circuitlib.synthesis import ladder as lad
@@ -621,11 +622,6 @@ def _deepest(w: np.ndarray, g: np.ndarray) -> int:
 
 
 # ---------------------------------------------------------------- records
-
-
-def edges_json(circuit: Circuit) -> list[list]:
-    """[[a, b, r_ohm, l_h, c_f], ...] in edge order (as `learn.dataset.edges_json`)."""
-    return [[a, b, e.r_ohm, e.l_h, e.c_f] for (a, b), e in sorted(circuit.edges.items())]
 
 
 def termination_names(circuit: Circuit) -> list[list]:

@@ -21,6 +21,7 @@ from tqdm import tqdm
 from circuitlib.analysis.mask import FilterMask, MaskError
 from circuitlib.core.circuit import GND, VIN, VOUT, Circuit, Edge, topology_signature
 from circuitlib.learn import checkpoint, graphs
+from circuitlib.learn.mask_dataset import record_circuit
 from circuitlib.learn.models.mask_prior import MaskPrior, PriorConfig, mask_features
 from circuitlib.learn.training import resolve_device
 
@@ -35,12 +36,6 @@ class PriorTrainConfig(BaseModel, frozen=True):
     masks_per_record: int = Field(3, ge=1, le=64)  # training pairs drawn from each record's descriptors
     seed: int = Field(0, ge=0)
     threads: int = Field(2, ge=1, le=256)
-
-
-def record_circuit(record: dict) -> Circuit:
-    """A record's normalised circuit, its terminations named RS and RL."""
-    names = {(a, b, "R"): name for a, b, name in record.get("termination_names", [])}
-    return Circuit(record["n_internal"], {(a, b): Edge(r, l, c) for a, b, r, l, c in record["edges"]}, names)
 
 
 def _levels(table: dict) -> list[tuple[float, object]]:
@@ -63,9 +58,8 @@ def record_mask(record: dict, ripple_db: float, attenuation_db: float) -> Filter
 
 
 def reference(mask: FilterMask) -> float:
-    """The mask's reference frequency in Hz: its passband edge, or the passband's geometric centre."""
-    p = np.atleast_1d(mask.passband_hz)
-    return float(p[0]) if len(p) == 1 else float(math.sqrt(p[0] * p[1]))
+    """The mask's reference frequency in Hz (`FilterMask.reference_hz`)."""
+    return mask.reference_hz
 
 
 def scaled(circuit: Circuit, factor: float) -> Circuit:

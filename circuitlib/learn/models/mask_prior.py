@@ -28,7 +28,7 @@ def mask_features(mask: FilterMask) -> torch.Tensor:
     """The normalised mask as model input: response one-hot; log10 of the passband and stopband edges over the
     reference (a single edge repeated); log10 ripple and attenuation / 50 dB; ideal source, open load, log10 RL/RS."""
     p, s = np.atleast_1d(mask.passband_hz), np.atleast_1d(mask.stopband_hz)
-    ref = float(p[0]) if len(p) == 1 else math.sqrt(p[0] * p[1])
+    ref = mask.reference_hz
     edges = [math.log10(x / ref) for x in (p[0], p[-1], s[0], s[-1])]
     ratio = (mask.load_ohm / mask.source_ohm if mask.load_ohm is not None and mask.source_ohm > 0 else 1.0)
     out = [float(mask.response == r) for r in FILTER_RESPONSES] + edges
