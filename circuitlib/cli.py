@@ -354,7 +354,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     except ValueError:
         raise CircuitlibError(f"--latent must be comma-separated integers, not {args.latent!r}") from None
     cfg = parse_config(TrainConfig, model={"latent_groups": groups, "dim": args.dim, "conditional": args.conditional,
-                              "values_at_spec_frequency": args.conditional},
+                              "prototype": args.conditional},
                        weights={"kl": args.kl}, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
                        threads=args.threads)
     folder = Path(args.dataset) if args.dataset else DATASET
@@ -409,7 +409,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--response", required=True, choices=RESPONSES)
     g.add_argument("--f", type=float, required=True, help="fc (low/highpass) or f0 (band filters), Hz")
     g.add_argument("--q", type=float, help="pole Q (low/highpass) or f0/BW (band filters)")
-    g.add_argument("--method", default="refined", help="knn, conditional, refined (default) or analytic")
+    g.add_argument("--method", default="refined", help="knn, decoded, conditional, refined (default) or analytic")
     g.add_argument("-n", type=int, default=1)
     g.add_argument("--eseries", choices=ESERIES, help="put every part at a standard value of this series")
     g.add_argument("--seed", type=int, default=0, help="seed of the model's draws and of the yield's samples")

@@ -35,7 +35,7 @@ def test_one_candidate_is_the_greedy_decode_and_more_rebuild_at_least_as_many_to
 
     model, _ = load_model(PRODUCTION)
     recs = made_records
-    data = graphs_of(recs, model.cfg.conditional)
+    data = graphs_of(recs, model.cfg)
     greedy = decode_means(model, data)
     batch = Batch.from_data_list(data)
     with torch.no_grad():
@@ -55,13 +55,13 @@ def test_polishing_recovers_perturbed_values_and_never_changes_a_topology(made_r
     from circuitlib.designers.generate import PRODUCTION
     from circuitlib.learn import graphs
     from circuitlib.learn.decoding import polish_values
-    from circuitlib.learn.training import graphs_of
+    from circuitlib.learn.training import graphs_of, model_circuit
 
     model, _ = load_model(PRODUCTION)
     recs = made_records[:48]
-    truth = [dataset.circuit_from_record(r) for r in recs]
+    truth = [model_circuit(r, model.cfg) for r in recs]  # as the model reads them (prototypes)
     with torch.no_grad():
-        mu, logvar = model.encode(Batch.from_data_list(graphs_of(recs, model.cfg.conditional)))
+        mu, logvar = model.encode(Batch.from_data_list(graphs_of(recs, model.cfg)))
     rng = torch.Generator().manual_seed(0)
 
     def spoil(c: Circuit) -> Circuit:
@@ -91,11 +91,11 @@ def test_fitted_decodes_are_the_consistent_ones_or_fits_inside_the_posterior(mad
     from circuitlib.designers.generate import PRODUCTION
     from circuitlib.learn import graphs
     from circuitlib.learn.decoding import decode_consistent, decode_fitted
-    from circuitlib.learn.training import graphs_of
+    from circuitlib.learn.training import graphs_of, model_circuit
 
     model, _ = load_model(PRODUCTION)
     recs = made_records[:64]
-    data = graphs_of(recs, model.cfg.conditional)
+    data = graphs_of(recs, model.cfg)
     fitted, consistent = decode_fitted(model, data, candidates=6, seed=4)
     assert [c.edges for c in consistent] == [c.edges for c in decode_consistent(model, data, 6, seed=4)]
     with torch.no_grad():
@@ -103,7 +103,7 @@ def test_fitted_decodes_are_the_consistent_ones_or_fits_inside_the_posterior(mad
         again = model.encode(Batch.from_data_list([graphs.to_data(c) for c in fitted]))[0]
     distance = (((again - mu) / torch.exp(0.5 * logvar)) ** 2).sum(dim=1)
     assert all(d <= model.cfg.latent_dim or f is c for d, f, c in zip(distance, fitted, consistent))
-    both = [(dataset.circuit_from_record(r), f, c) for r, f, c in zip(recs, fitted, consistent)
+    both = [(model_circuit(r, model.cfg), f, c) for r, f, c in zip(recs, fitted, consistent)
             if topology_signature(f) == topology_signature(c) == r["topology"]]
     assert len(both) > 40
     err = lambda k: np.median(np.concatenate([graphs.values_log10_error(b[0], b[k]) for b in both]))  # noqa: E731

@@ -131,9 +131,15 @@ def polish_values(model: CircuitVAE, circuits: list, mu: torch.Tensor, sd: torch
 
 
 @torch.no_grad()
+def posteriors(model: CircuitVAE, records: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """Encoder means and standard deviations of `records`, each (n, latent_dim)."""
+    model.eval()
+    data = graphs_of(records, model.cfg)
+    parts = [model.encode(Batch.from_data_list(data[k : k + 256])) for k in range(0, len(data), 256)]
+    return (np.concatenate([mu.numpy() for mu, _ in parts]),
+            np.concatenate([torch.exp(0.5 * logvar).numpy() for _, logvar in parts]))
+
+
 def posterior_means(model: CircuitVAE, records: list[dict]) -> np.ndarray:
     """Encoder means of `records`, (n, latent_dim)."""
-    model.eval()
-    data = graphs_of(records, model.cfg.conditional)
-    return np.concatenate([model.encode(Batch.from_data_list(data[k : k + 256]))[0].numpy()
-                           for k in range(0, len(data), 256)])
+    return posteriors(model, records)[0]

@@ -13,10 +13,9 @@ from circuitlib.analysis.measure import measure
 from circuitlib.core.circuit import topology_signature
 from circuitlib.core.records import main_figures
 from circuitlib.learn import graphs
-from circuitlib.learn.dataset import circuit_from_record
 from circuitlib.learn.decoding import decode_means
 from circuitlib.learn.models import CircuitVAE
-from circuitlib.learn.training import graphs_of
+from circuitlib.learn.training import graphs_of, model_circuit, model_f_hz
 
 
 @torch.no_grad()
@@ -53,14 +52,15 @@ def teacher_forced_accuracy(model: CircuitVAE, data: list) -> dict[str, float]:
 
 def reconstruct(model: CircuitVAE, records: list[dict]) -> "pd.DataFrame":  # noqa: F821
     """Per record: decode the posterior mean, re-measure it, and compare with the original."""
-    decoded = decode_means(model, graphs_of(records, model.cfg.conditional))
+    decoded = decode_means(model, graphs_of(records, model.cfg))
     rows = []
     for rec, circ in zip(records, decoded):
         same = topology_signature(circ) == rec["topology"]
         m = measure(circ)
         f0, q0 = main_figures(rec)
         f1, q1 = main_figures(m) if m.valid and m.response == rec["response"] else (None, None)
-        err = graphs.values_log10_error(circuit_from_record(rec), circ) if same else np.zeros(0)
+        f1 = f1 * f0 / model_f_hz(rec, model.cfg) if f1 else None  # a prototype's frequency, denormalised
+        err = graphs.values_log10_error(model_circuit(rec, model.cfg), circ) if same else np.zeros(0)
         rows.append({"id": rec["id"], "family": rec["family"], "exact": same, "valid": m.valid,
                      "f_orig": f0, "f_decoded": f1, "q_orig": q0, "q_decoded": q1,
                      "f_err": abs(f1 - f0) / f0 if f1 else math.inf,
@@ -100,7 +100,7 @@ def heldout_metrics(model: CircuitVAE, records: list[dict]) -> tuple[dict[str, f
     seen, unseen = subsets["seen topology"], subsets["held-out topology"]
     frame_seen, frame_unseen = reconstruct(model, seen), reconstruct(model, unseen)
     out = {"heldout_n": len(seen)}
-    out.update(teacher_forced_accuracy(model, graphs_of(seen, model.cfg.conditional)))
+    out.update(teacher_forced_accuracy(model, graphs_of(seen, model.cfg)))
     out.update({k: v for k, v in reconstruction_metrics(frame_seen).items() if k != "n"})
     out.update({f"heldout_topology_{k}": v for k, v in reconstruction_metrics(frame_unseen).items()})
     frame = pd.concat([frame_seen.assign(topology="seen"), frame_unseen.assign(topology="held out")])

@@ -15,7 +15,7 @@ import torch
 from torch_geometric.data import Data
 
 from circuitlib.core.circuit import Circuit, Edge, canonical_order
-from circuitlib.core.records import EDGE_CLASSES, main_figures
+from circuitlib.core.records import EDGE_CLASSES
 
 NODE_TYPES = ("GND", "VIN", "VOUT", "INTERNAL", "STOP")
 KINDS = ("R", "L", "C")
@@ -109,11 +109,6 @@ def spec_vector(response: str, f_hz: float, q: float | None) -> torch.Tensor:
 
 SPEC_DIM = len(RESPONSE_CODES) + 3
 SPEC_LOG_F = len(RESPONSE_CODES)  # index of (log10 f - 3.5) / 1.5 in a spec vector
-
-
-def record_spec(record: dict) -> torch.Tensor:
-    """The specification a dataset record satisfies (its own response, main f and q)."""
-    return spec_vector(record["response"], *main_figures(record))
 
 
 def values_log10_error(a: Circuit, b: Circuit) -> np.ndarray:

@@ -24,7 +24,7 @@ from circuitlib.core.errors import CheckpointError
 from circuitlib.core.files import atomic_write_bytes, sha256_file
 from circuitlib.core.records import main_figures
 from circuitlib.learn import checkpoint
-from circuitlib.learn.decoding import posterior_means
+from circuitlib.learn.decoding import posterior_means, posteriors
 from circuitlib.learn.models import CircuitVAE
 from circuitlib.sim.mna import PoleZero
 
@@ -34,8 +34,9 @@ ARRAYS, META = "index.safetensors", "index.json"
 @dataclass
 class LatentIndex:
     """Per training circuit: response, main figures (log10 f in Hz and log10 q; nan where absent), the 'any'
-    convention's figures (the highest-Q pole pair), and the production model's posterior mean `z`. The knn
-    table is the rows with a main q (`knn_rows`) and their 8-D posterior means under the reproduction model."""
+    convention's figures (the highest-Q pole pair), and the production model's posterior mean `z` and standard
+    deviation `z_sd`. The knn table is the rows with a main q (`knn_rows`) and their 8-D posterior means under the
+    reproduction model."""
 
     response: np.ndarray
     log_f: np.ndarray
@@ -43,12 +44,13 @@ class LatentIndex:
     any_log_f: np.ndarray
     any_log_q: np.ndarray
     z: np.ndarray
+    z_sd: np.ndarray
     knn_rows: np.ndarray
     knn_z: np.ndarray
 
     def numbers(self) -> dict[str, np.ndarray]:
         return {k: np.ascontiguousarray(getattr(self, k)) for k in
-                ("log_f", "log_q", "any_log_f", "any_log_q", "z", "knn_rows", "knn_z")}
+                ("log_f", "log_q", "any_log_f", "any_log_q", "z", "z_sd", "knn_rows", "knn_z")}
 
 
 def _log10(value: float | None) -> float:
@@ -69,7 +71,7 @@ def build(records: list[dict], production: CircuitVAE, reproduction: CircuitVAE)
     knn_rows = np.array([i for i, (_, q) in enumerate(main) if q is not None], dtype=np.int64)
     return LatentIndex(np.array([r["response"] for r in train]), np.array([_log10(f) for f, _ in main]),
                        np.array([_log10(q) for _, q in main]), np.array([_log10(f) for f, _ in any_fig]),
-                       np.array([_log10(q) for _, q in any_fig]), posterior_means(production, train),
+                       np.array([_log10(q) for _, q in any_fig]), *posteriors(production, train),
                        knn_rows, posterior_means(reproduction, [train[i] for i in knn_rows]))
 
 
@@ -108,7 +110,7 @@ def load(folder: Path, production_dir: Path, reproduction_dir: Path) -> LatentIn
             raise CheckpointError(f"the latent index at {folder} was computed with other weights than {ckpt}")
     arrays = load_file(str(folder / ARRAYS))
     return LatentIndex(np.array(meta["responses"]), **{k: arrays[k] for k in
-                       ("log_f", "log_q", "any_log_f", "any_log_q", "z", "knn_rows", "knn_z")})
+                       ("log_f", "log_q", "any_log_f", "any_log_q", "z", "z_sd", "knn_rows", "knn_z")})
 
 
 def up_to_date(folder: Path, production_dir: Path, reproduction_dir: Path, dataset_sha256: str) -> bool:

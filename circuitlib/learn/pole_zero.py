@@ -27,8 +27,8 @@ from circuitlib.analysis.measure import class_from_levels
 from circuitlib.core.circuit import BLOCKING, Circuit, structural_problems, topology_signature
 from circuitlib.core.records import main_figures
 from circuitlib.learn import decoding, evaluation, training
-from circuitlib.learn.dataset import circuit_from_record
 from circuitlib.learn.graphs import values_log10_error
+from circuitlib.learn.models import ModelConfig
 from circuitlib.sim.mna import limits_of_roots, poles_zeros
 
 METHODS = ("fixed_2x2", "masked_set", "analytic")
@@ -301,6 +301,7 @@ def compare(model, records: list[dict], cfg: StudyConfig = StudyConfig()) -> tup
     train_recs = [r for r in records if r["split"] == "train"]
     subsets = evaluation.test_subsets(records)
     ref = lambda r: omega_ref(main_figures(r)[0])  # noqa: E731
+    model_ref = lambda r: omega_ref(training.model_f_hz(r, model.cfg))  # noqa: E731 - where decodes have it
     z_train = decoding.posterior_means(model, train_recs)
     roots_train = [record_roots(r, ref(r)) for r in train_recs]
     heads = {m: fit_head(m, z_train, roots_train, cfg.head_epochs, cfg.seed) for m in ("fixed_2x2", "masked_set")}
@@ -308,16 +309,16 @@ def compare(model, records: list[dict], cfg: StudyConfig = StudyConfig()) -> tup
     for subset, recs in subsets.items():
         truth = [record_roots(r, ref(r)) for r in recs]
         z = decoding.posterior_means(model, recs)
-        data = training.graphs_of(recs, model.cfg.conditional)
+        data = training.graphs_of(recs, model.cfg)
         if cfg.polish_steps:
             decoded, raw = decoding.decode_fitted(model, data, cfg.decode_candidates, cfg.seed, cfg.fitted_topologies,
                                                cfg.polish_steps)
         else:
             decoded = raw = decoding.decode_consistent(model, data, cfg.decode_candidates, cfg.seed)
         preds = {m: predict(h, z) for m, h in heads.items()}
-        preds["analytic"] = [analytic_roots(c, ref(r)) for c, r in zip(decoded, recs)]
+        preds["analytic"] = [analytic_roots(c, model_ref(r)) for c, r in zip(decoded, recs)]
         if decoded is not raw:  # decode_consistent's choice with its values as decoded, for comparison
-            preds[UNPOLISHED] = [analytic_roots(c, ref(r)) for c, r in zip(raw, recs)]
+            preds[UNPOLISHED] = [analytic_roots(c, model_ref(r)) for c, r in zip(raw, recs)]
         strict = {m: float(np.mean([a.counts == t.counts for a, t in zip(v, truth)])) for m, v in preds.items()}
         truth = [merge_doublets(x, cfg.doublet_rtol) for x in truth]  # one rule for truth and predictions
         preds = {m: [merge_doublets(x, cfg.doublet_rtol) for x in v] for m, v in preds.items()}
@@ -325,14 +326,15 @@ def compare(model, records: list[dict], cfg: StudyConfig = StudyConfig()) -> tup
             rows.append({"method": m, "subset": subset, "n": len(recs),
                          **scores(preds[m], truth, [r["response"] for r in recs]), "count_acc_strict": strict[m]})
         same = [topology_signature(c) == r["topology"] for c, r in zip(decoded, recs)]
-        found[subset] = {"truth": truth, **preds, "same_topology": same, "value_err_decoded": value_errors(raw, recs),
-                         "value_err_polished": value_errors(decoded, recs)}
+        found[subset] = {"truth": truth, **preds, "same_topology": same, "value_err_decoded": value_errors(raw, recs, model.cfg),
+                         "value_err_polished": value_errors(decoded, recs, model.cfg)}
     return pd.DataFrame(rows), found
 
 
-def value_errors(circuits: list[Circuit], records: list[dict]) -> np.ndarray:
-    """|log10 value error| of every component of the circuits rebuilt with their record's topology."""
-    errs = [values_log10_error(circuit_from_record(r), c) for c, r in zip(circuits, records)
+def value_errors(circuits: list[Circuit], records: list[dict], cfg: ModelConfig) -> np.ndarray:
+    """|log10 value error| of every component of the circuits rebuilt with their record's topology, against the
+    record's circuit as `cfg`'s model sees it (training.model_circuit)."""
+    errs = [values_log10_error(training.model_circuit(r, cfg), c) for c, r in zip(circuits, records)
             if topology_signature(c) == r["topology"]]
     return np.concatenate(errs) if errs else np.zeros(0)
 

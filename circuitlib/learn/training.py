@@ -17,11 +17,14 @@ from pydantic import BaseModel, Field
 from torch_geometric.data import Batch
 from tqdm import tqdm
 
+from circuitlib.core.circuit import Circuit
 from circuitlib.core.errors import CircuitlibError
+from circuitlib.core.records import main_figures
 from circuitlib.learn import checkpoint, graphs
 from circuitlib.learn.dataset import circuit_from_record
 from circuitlib.learn.models import CircuitVAE, ModelConfig
 from circuitlib.learn.models.vae import LossWeights
+from circuitlib.learn.prototype import PROTOTYPE_F_HZ, prototype
 
 TERMS = ("node", "edge", "value", "connectivity", "kl")
 
@@ -52,9 +55,24 @@ def resolve_device(name: str = "auto") -> torch.device:
     return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")) % torch.cuda.device_count())
 
 
-def graphs_of(records: list[dict], conditional: bool) -> list:
-    """PyG graphs of dataset records (with the record's own specification when conditional)."""
-    return [graphs.to_data(circuit_from_record(r), graphs.record_spec(r) if conditional else None) for r in records]
+def model_f_hz(record: dict, cfg: ModelConfig) -> float | None:
+    """The main frequency of `record`'s circuit as the model sees it: PROTOTYPE_F_HZ for a prototype model."""
+    return PROTOTYPE_F_HZ if cfg.prototype else main_figures(record)[0]
+
+
+def model_circuit(record: dict, cfg: ModelConfig) -> Circuit:
+    """`record`'s circuit as the model reads and writes it: as stored, or its prototype (learn.prototype)."""
+    circuit = circuit_from_record(record)
+    return prototype(circuit, main_figures(record)[0]) if cfg.prototype else circuit
+
+
+def graphs_of(records: list[dict], cfg: ModelConfig) -> list:
+    """PyG graphs of dataset records as `cfg`'s model sees them (with the record's own specification when
+    conditional; a prototype model's at PROTOTYPE_F_HZ)."""
+    def spec(r: dict) -> torch.Tensor | None:
+        return graphs.spec_vector(r["response"], model_f_hz(r, cfg), main_figures(r)[1]) if cfg.conditional else None
+
+    return [graphs.to_data(model_circuit(r, cfg), spec(r)) for r in records]
 
 
 def _batches(items: list, size: int, seed: int, epoch: int) -> list[list]:
@@ -139,8 +157,8 @@ def train(cfg: TrainConfig, records: list[dict], dataset_sha256: str, out_dir: P
     ids = [where.index] if where.type == "cuda" else None
     net = torch.nn.parallel.DistributedDataParallel(model, device_ids=ids) if world > 1 else model
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    train_data = graphs_of([r for r in records if r["split"] == "train"], cfg.model.conditional)
-    val_data = graphs_of([r for r in records if r["split"] == "val"], cfg.model.conditional)
+    train_data = graphs_of([r for r in records if r["split"] == "train"], cfg.model)
+    val_data = graphs_of([r for r in records if r["split"] == "val"], cfg.model)
     history, start, elapsed = [], 0, 0.0
     if resume and (Path(out_dir) / checkpoint.META).exists():
         meta = checkpoint.read_meta(out_dir)

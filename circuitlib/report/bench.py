@@ -31,7 +31,7 @@ from circuitlib.designers.mask_design import design
 from circuitlib.designers.mask_generative import LearnedProposers
 from circuitlib.designers.mask_search import SearchConfig
 from circuitlib.learn import dataset, training
-from circuitlib.learn.models import CircuitVAE
+from circuitlib.learn.models import CircuitVAE, ModelConfig
 from circuitlib.report.mask_study import MaskGrid, random_masks
 from circuitlib.sim.spice import simulate
 from circuitlib.sim.sweep import sweep_hz, sweep_with_report
@@ -251,7 +251,7 @@ def dataset_cost(n_circuits: int, workers: int = 2, seed: int = 0) -> float:
 def epoch_cost(graphs: list, dim: int, seed: int = 0) -> float:
     """Seconds for one training epoch over `graphs` of the production architecture at width `dim` (2 threads)."""
     cfg = training.TrainConfig(model={"latent_groups": (8, 8, 16), "dim": dim, "conditional": True,
-                                   "values_at_spec_frequency": True}, epochs=1, seed=seed)
+                                   "prototype": True}, epochs=1, seed=seed)
     torch.set_num_threads(cfg.threads)
     model = CircuitVAE(cfg.model)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr)
@@ -261,4 +261,4 @@ def epoch_cost(graphs: list, dim: int, seed: int = 0) -> float:
 def training_graphs(dataset_dir: Path, n_graphs: int) -> list:
     """The first n_graphs training-split circuits as conditional model graphs."""
     records = [r for r in bench_records(dataset_dir, 2 * n_graphs, 0) if r["split"] == "train"][:n_graphs]
-    return training.graphs_of(records, True)
+    return training.graphs_of(records, ModelConfig(latent_groups=(8, 8, 16), conditional=True, prototype=True))

@@ -24,6 +24,7 @@ class ModelConfig(BaseModel, frozen=True):
     dropout: float = Field(0.1, ge=0.0, lt=1.0)
     conditional: bool = False
     values_at_spec_frequency: bool = False  # conditional only: predict L and C as reactances at the spec's f
+    prototype: bool = False  # conditional only: read and write prototypes (learn.prototype), denormalised to the spec
 
     @field_validator("latent_groups")
     @classmethod
@@ -36,6 +37,8 @@ class ModelConfig(BaseModel, frozen=True):
     def _heads_divide_dim(self) -> "ModelConfig":
         if self.dim % self.heads:
             raise ValueError(f"dim ({self.dim}) must be a multiple of heads ({self.heads})")
+        if self.prototype and (not self.conditional or self.values_at_spec_frequency):
+            raise ValueError("prototype needs conditional, and replaces values_at_spec_frequency")
         return self
 
     @property
