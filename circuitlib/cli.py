@@ -63,6 +63,9 @@ def cmd_measure(args: argparse.Namespace) -> int:
     for key in ("response", "fc_hz", "f0_hz", "q", "q_pole", "order"):
         why = f"  ({m.absent[key]})" if key in m.absent and getattr(m, key) is None else ""
         print(f"{key}: {_fmt(getattr(m, key))}{why}")
+    if m.multi_band:
+        print("multi-band: the gain crosses its -3 dB level more often than its class implies; the figures are read "
+              "next to the passband (or around the peak or the deepest notch)")
     return 0
 
 

@@ -34,7 +34,7 @@ def test_records_have_the_schema_and_every_family(small):
     records = dataset.load_records(result.records_path)
     assert len(records) == 120
     keys = {"id", "family", "topology", "split", "netlist", "input_node", "output_node", "response", "fc_hz", "f0_hz",
-            "q", "q_pole", "poles", "zeros"}
+            "q", "q_pole", "poles", "zeros", "multi_band"}
     assert all(keys <= set(r) for r in records)
     assert {r["split"] for r in records} <= {"train", "val", "test"}
     assert dataset.verify_manifest(out)["ngspice_max_rel_err"] <= 1e-6
@@ -44,7 +44,7 @@ def test_labels_match_a_fresh_measurement_of_the_netlist(small):
     records = dataset.load_records(small[2].records_path)
     for rec in random.Random(0).sample(records, 25):
         m = measure(parse_netlist(rec["netlist"], rec["output_node"]).circuit)
-        assert m.response == rec["response"] and m.order == rec["order"]
+        assert m.response == rec["response"] and m.order == rec["order"] and m.multi_band == rec["multi_band"]
         for key in ("fc_hz", "f0_hz", "q", "q_pole"):
             assert (m.__dict__[key] is None) == (rec[key] is None)
             if rec[key] is not None:

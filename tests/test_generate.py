@@ -69,6 +69,14 @@ def test_the_any_convention_moves_each_circuit_onto_the_target_frequency():
     assert response == "lowpass" and math.isclose(f_hz, 10**2.8, rel_tol=1e-9) and math.isclose(q, 1.1, rel_tol=1e-9)
 
 
+def test_the_sampler_never_draws_a_multi_band_circuit():
+    index = _index()
+    index.multi_band = np.array([True, False, False, False])  # the lowpass at q 1.0 dips inside its passband
+    for seed in range(10):
+        rows, _ = index.draw(Specification("lowpass", 500.0, 1.0), 3, np.random.default_rng(seed))
+        assert 0 not in rows and sorted(rows) == [1, 2]
+
+
 def test_the_sampler_refuses_a_class_it_has_never_seen():
     with pytest.raises(SpecificationError, match="no training circuit is a bandstop"):
         _index().draw(Specification("bandstop", 1e3, 2.0), 4, np.random.default_rng(0))

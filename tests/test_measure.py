@@ -126,3 +126,37 @@ def test_floating_internal_node_is_invalid():
     c.n_internal = 1  # node 3 declared but connected to nothing
     m = measure(c)
     assert not m.valid and any(p.startswith("floating_node") for p in m.problems)
+
+
+def test_a_passband_dip_makes_a_lowpass_multi_band_and_fc_stays_the_crossing_next_to_dc():
+    """A narrow series LC from VOUT to ground, resonant inside the passband of a Butterworth ladder (fc 1 kHz),
+    cuts a dip below -3 dB: the gain crosses its -3 dB level three times. fc is read at the first crossing from
+    DC, below the dip, and the record is flagged."""
+    from circuitlib.core.circuit import VOUT
+    from circuitlib.synthesis import ladder as lad
+    from circuitlib.synthesis.classical import ladder_circuit
+    from circuitlib.synthesis.values import scale
+
+    plain = ladder_circuit(lad.synthesise("butterworth", 3, rs_ohm=1.0, rl_ohm=1.0, form="shunt_first"))
+    trap = plain.n_nodes
+    dipped = Circuit(plain.n_internal + 1, {**plain.edges, (VOUT, trap): Edge(l_h=50.0), (0, trap): Edge(c_f=0.08)},
+                     dict(plain.names))
+    to_khz = lambda c: scale(c, freq=2 * math.pi * 1e3, impedance=1e3)  # noqa: E731 - fc 1 kHz, 1 kohm
+    m_plain, m_dip = measure(to_khz(plain)), measure(to_khz(dipped))
+    assert m_plain.response == m_dip.response == "lowpass"
+    assert m_plain.multi_band is False and m_dip.multi_band is True
+    assert m_plain.fc_hz == pytest.approx(1e3, rel=1e-6)
+    assert m_dip.fc_hz < 500.0  # below the dip at 500 Hz, not the edge near 1 kHz
+
+
+@pytest.mark.parametrize("circuit", [tc.series_rlc_bandpass(1e3, 5.0), tc.twin_t_notch(1e3), tc.rc_highpass(1e3, 1e-7),
+                                     tc.series_rlc_lowpass(1e3, 8.0)])
+def test_textbook_filters_are_single_band(circuit):
+    m = measure(circuit)
+    assert m.response in ("lowpass", "highpass", "bandpass", "bandstop") and m.multi_band is False
+
+
+def test_a_class_without_a_3db_level_has_no_multi_band_flag():
+    shelf = Circuit(0, {(1, 2): Edge(r_ohm=1e3, c_f=1e-7), (0, 2): Edge(r_ohm=1e3)})
+    m = measure(shelf)  # a divider whose top arm is bypassed by C: gain 1/2 at DC, 1 at infinity, no notch
+    assert m.response == "other" and m.multi_band is None

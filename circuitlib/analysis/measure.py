@@ -40,6 +40,7 @@ class Measurement:
     poles: list[list[float]] = field(default_factory=list)
     zeros: list[list[float]] = field(default_factory=list)
     absent: dict[str, str] = field(default_factory=dict)
+    multi_band: bool | None = None  # crosses its -3 dB level more often than its class implies (None: no level)
 
     def __post_init__(self) -> None:
         for key in ("fc_hz", "f0_hz", "q", "q_pole"):
@@ -47,7 +48,8 @@ class Measurement:
             setattr(self, key, None if value is None else float(value))
 
     def to_json(self) -> dict:
-        keys = ("valid", "problems", "response", "fc_hz", "f0_hz", "q", "q_pole", "order", "poles", "zeros", "absent")
+        keys = ("valid", "problems", "response", "fc_hz", "f0_hz", "q", "q_pole", "order", "poles", "zeros", "absent",
+                "multi_band")
         return {k: getattr(self, k) for k in keys}
 
 
@@ -105,6 +107,11 @@ class _Response:
             return 10.0 ** (a if abs(ga) <= abs(gb) else b)
         return 10.0 ** brentq(lambda lf: self.at(lf) - level, a, b, xtol=1e-15, rtol=1e-15)
 
+    def crossings(self, level: float) -> int:
+        """How often |H| passes `level` on the search grid."""
+        above = self.mag > level
+        return int(np.count_nonzero(above[1:] != above[:-1]))
+
     def extremum(self, maximum: bool) -> tuple[float, float]:
         """(f_hz, |H|) of the refined global maximum or minimum."""
         i = int(np.argmax(self.mag) if maximum else np.argmin(self.mag))
@@ -159,14 +166,18 @@ def pole_q(pz: PoleZero) -> tuple[float | None, float | None, str]:
     return None, None, f"{len(poles)} real poles and no complex pair: no pole Q is defined"
 
 
-def _band(r: _Response, kind: str) -> tuple[float | None, float | None, str]:
-    """(f0_hz, q, reason) of the -3 dB band (bandpass) or notch (bandstop)."""
+def _band_level(r: _Response, kind: str) -> tuple[float, float]:
+    """(f_hz of the peak or deepest notch, the -3 dB level) of a bandpass or bandstop response."""
     if kind == "bandpass":
         f_pk, g_pk = r.extremum(maximum=True)
-        level, below = g_pk * HALF_POWER, True
-    else:
-        f_pk, _ = r.extremum(maximum=False)
-        level, below = min(r.h0, r.hinf) * HALF_POWER, False
+        return f_pk, g_pk * HALF_POWER
+    f_pk, _ = r.extremum(maximum=False)
+    return f_pk, min(r.h0, r.hinf) * HALF_POWER
+
+
+def _band(r: _Response, kind: str, f_pk: float, level: float) -> tuple[float | None, float | None, str]:
+    """(f0_hz, q, reason) of the -3 dB band around the peak (bandpass) or the deepest notch (bandstop) at f_pk."""
+    below = kind == "bandpass"
     i = int(np.searchsorted(r.f_hz, f_pk))
     f_lo = r.crossing(level, min(i, len(r.f_hz) - 1), -1, below)
     f_hi = r.crossing(level, max(i - 1, 0), +1, below)
@@ -206,13 +217,16 @@ def measure(circuit: Circuit) -> Measurement:
     if kind in ("lowpass", "highpass"):
         ref = r.h0 if kind == "lowpass" else r.hinf
         start, step = (0, 1) if kind == "lowpass" else (len(r.f_hz) - 1, -1)
-        m.fc_hz = r.crossing(ref * HALF_POWER, start, step, below=True)
+        m.fc_hz = r.crossing(ref * HALF_POWER, start, step, below=True)  # the crossing next to the passband
+        m.multi_band = r.crossings(ref * HALF_POWER) > 1
         if m.fc_hz is None:
             m.absent["fc_hz"] = "no -3 dB crossing inside the search range"
     else:
         m.absent["fc_hz"] = f"a {kind} response has no cutoff"
     if kind in ("bandpass", "bandstop"):
-        m.f0_hz, m.q, why = _band(r, kind)
+        f_pk, level = _band_level(r, kind)
+        m.f0_hz, m.q, why = _band(r, kind, f_pk, level)
+        m.multi_band = r.crossings(level) > 2
         if m.f0_hz is None:
             m.absent["f0_hz"] = m.absent["q"] = why
     else:

@@ -160,7 +160,8 @@ class Designer:
     def posterior_index(self) -> "_PosteriorIndex":
         """Training circuits' responses, figures and production-model posteriors (conditional's sampler)."""
         ix = self.index
-        return _PosteriorIndex(ix.response, ix.log_f, ix.log_q, ix.any_log_f, ix.any_log_q, ix.z, ix.z_sd)
+        return _PosteriorIndex(ix.response, ix.log_f, ix.log_q, ix.any_log_f, ix.any_log_q, ix.z, ix.z_sd,
+                               ix.multi_band.astype(bool))
 
     def candidates(self, spec: Specification, count: int, seed: int, polish: bool = True) -> list[Circuit]:
         """`count` decodes of the production model conditioned on the specification. The latents are drawn from
@@ -295,7 +296,8 @@ POLISH_STEPS = 100  # gradient steps that fit a prototype's decoded values to it
 
 @dataclass
 class _PosteriorIndex:
-    """Per training circuit: response, main f and q, the 'any' convention's f and q, posterior mean and sd."""
+    """Per training circuit: response, main f and q, the 'any' convention's f and q, posterior mean and sd, and
+    whether it is multi-band."""
 
     response: np.ndarray
     log_f: np.ndarray  # main figures (fc or f0), log10 Hz; nan where absent
@@ -304,6 +306,7 @@ class _PosteriorIndex:
     any_log_q: np.ndarray
     z: np.ndarray
     z_sd: np.ndarray
+    multi_band: np.ndarray | None = None  # bool per row; such rows are never drawn
 
     def draw(self, spec: Specification, count: int, rng: np.random.Generator) -> tuple[np.ndarray, list]:
         """Rows of `count` training circuits for `spec` and the (response, main f in Hz, q) each is decoded for:
@@ -315,6 +318,8 @@ class _PosteriorIndex:
             log_q = self.log_q
             ok = (self.response == spec.response) & np.isfinite(self.log_f)
             ok &= np.isfinite(log_q) if spec.q is not None else True
+        if self.multi_band is not None:
+            ok &= ~self.multi_band  # a multi-band circuit's figures depend on which crossing is read
         if not ok.any():
             raise SpecificationError(f"no training circuit is a {spec.response} with the figures it needs")
         gap = np.abs(log_q - math.log10(spec.q)) if spec.q is not None else np.zeros(len(log_q))

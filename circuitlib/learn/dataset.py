@@ -171,6 +171,7 @@ def make_record(index: int, cfg: DatasetConfig, reserved: frozenset[str]) -> dic
     return {"id": rid, "family": family, "topology": topology, "split": split, "heldout_topology": heldout,
             "netlist": to_netlist(circuit, ac=None), "input_node": "vin", "output_node": "vout",
             "response": m.response, "fc_hz": m.fc_hz, "f0_hz": m.f0_hz, "q": m.q, "q_pole": m.q_pole,
+            "multi_band": m.multi_band,
             "order": m.order, "poles": m.poles, "zeros": m.zeros, "n_internal": circuit.n_internal,
             "edges": edges_json(circuit), "ngspice_max_rel_err": err}
 
@@ -273,7 +274,7 @@ def build_dataset(cfg: DatasetConfig, out_dir: Path, executor: Executor | None =
     tmp = out_dir / f".circuits.jsonl.gz.{os.getpid()}.tmp"
     t0 = time.perf_counter()
     counts = {"family": Counter(), "response": Counter(), "split": Counter()}
-    topologies, heldout_topologies, max_err, high_q, max_q = set(), set(), 0.0, 0, 0.0
+    topologies, heldout_topologies, max_err, high_q, max_q, multi = set(), set(), 0.0, 0, 0.0, 0
     sha = hashlib.sha256()
     try:
         with open(tmp, "wb") as raw:
@@ -290,6 +291,7 @@ def build_dataset(cfg: DatasetConfig, out_dir: Path, executor: Executor | None =
                     q = main_figures(rec)[1]
                     high_q += q is not None and q >= 5
                     max_q = max(max_q, q or 0.0)
+                    multi += bool(rec["multi_band"])
                 text.flush()
                 text.detach()
             raw.flush()
@@ -306,6 +308,7 @@ def build_dataset(cfg: DatasetConfig, out_dir: Path, executor: Executor | None =
         "n_heldout_topologies": len(heldout_topologies),
         "counts": {k: dict(sorted(v.items())) for k, v in counts.items()},
         "share_q_ge_5": high_q / max(1, sum(counts["family"].values())), "max_q": max_q,
+        "share_multi_band": multi / max(1, sum(counts["family"].values())),
         "ngspice_max_rel_err": max_err, "verify_sweep": VERIFY_SWEEP.card(),
     }
     atomic_write_bytes(out_dir / "manifest.json", (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode())

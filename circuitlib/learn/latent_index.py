@@ -34,15 +34,17 @@ ARRAYS, META = "index.safetensors", "index.json"
 @dataclass
 class LatentIndex:
     """Per training circuit: response, main figures (log10 f in Hz and log10 q; nan where absent), the 'any'
-    convention's figures (the highest-Q pole pair), and the production model's posterior mean `z` and standard
-    deviation `z_sd`. The knn table is the rows with a main q (`knn_rows`) and their 8-D posterior means under the
-    reproduction model."""
+    convention's figures (the highest-Q pole pair), whether it is multi-band (its figures then depend on the rule
+    that picks the crossing, so the samplers skip it), and the production model's posterior mean `z` and standard
+    deviation `z_sd`. The knn table is the single-band rows with a main q (`knn_rows`) and their 8-D posterior
+    means under the reproduction model."""
 
     response: np.ndarray
     log_f: np.ndarray
     log_q: np.ndarray
     any_log_f: np.ndarray
     any_log_q: np.ndarray
+    multi_band: np.ndarray
     z: np.ndarray
     z_sd: np.ndarray
     knn_rows: np.ndarray
@@ -50,7 +52,8 @@ class LatentIndex:
 
     def numbers(self) -> dict[str, np.ndarray]:
         return {k: np.ascontiguousarray(getattr(self, k)) for k in
-                ("log_f", "log_q", "any_log_f", "any_log_q", "z", "z_sd", "knn_rows", "knn_z")}
+                ("log_f", "log_q", "any_log_f", "any_log_q", "multi_band", "z", "z_sd", "knn_rows",
+                                                   "knn_z")}
 
 
 def _log10(value: float | None) -> float:
@@ -68,10 +71,11 @@ def build(records: list[dict], production: CircuitVAE, reproduction: CircuitVAE)
     train = [r for r in records if r["split"] == "train"]
     main = [main_figures(r) for r in train]
     any_fig = [_any_figures(r) for r in train]
-    knn_rows = np.array([i for i, (_, q) in enumerate(main) if q is not None], dtype=np.int64)
+    multi = np.array([bool(r["multi_band"]) for r in train], dtype=np.uint8)
+    knn_rows = np.array([i for i, (_, q) in enumerate(main) if q is not None and not multi[i]], dtype=np.int64)
     return LatentIndex(np.array([r["response"] for r in train]), np.array([_log10(f) for f, _ in main]),
                        np.array([_log10(q) for _, q in main]), np.array([_log10(f) for f, _ in any_fig]),
-                       np.array([_log10(q) for _, q in any_fig]), *posteriors(production, train),
+                       np.array([_log10(q) for _, q in any_fig]), multi, *posteriors(production, train),
                        knn_rows, posterior_means(reproduction, [train[i] for i in knn_rows]))
 
 
@@ -110,7 +114,8 @@ def load(folder: Path, production_dir: Path, reproduction_dir: Path) -> LatentIn
             raise CheckpointError(f"the latent index at {folder} was computed with other weights than {ckpt}")
     arrays = load_file(str(folder / ARRAYS))
     return LatentIndex(np.array(meta["responses"]), **{k: arrays[k] for k in
-                       ("log_f", "log_q", "any_log_f", "any_log_q", "z", "z_sd", "knn_rows", "knn_z")})
+                       ("log_f", "log_q", "any_log_f", "any_log_q", "multi_band", "z", "z_sd", "knn_rows",
+                                                   "knn_z")})
 
 
 def up_to_date(folder: Path, production_dir: Path, reproduction_dir: Path, dataset_sha256: str) -> bool:

@@ -289,7 +289,7 @@ class StudyConfig(BaseModel, frozen=True):
     doublet_rtol: float = Field(0.1, ge=0.0, le=0.5)
     decode_candidates: int = Field(24, ge=1, le=256)
     polish_steps: int = Field(100, ge=0, le=10_000)
-    fitted_topologies: int = Field(4, ge=1, le=256)  # retrained model: 697/698 with 2, 698/698 with 4
+    fitted_topologies: int = Field(4, ge=1, le=256)  # notebook 05, prototype model: 697/698 seen-topology counts right
 
 
 def compare(model, records: list[dict], cfg: StudyConfig = StudyConfig()) -> tuple["pd.DataFrame", dict]:  # noqa: F821
