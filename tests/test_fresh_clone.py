@@ -69,3 +69,10 @@ def test_train_without_the_dataset_says_which_step_to_run(clone):
     run = _run(clone, "train", "--out", "runs/ckpt", "--epochs", "1")
     assert run.returncode == 2
     assert run.stderr.count("\n") == 1 and "notebook 01" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_lookup_without_the_dataset_says_which_step_to_run(clone):
+    """The no-model baseline reads the training circuits themselves, which only notebook 01 builds."""
+    run = _run(clone, "generate", "--response", "lowpass", "--f", "1000", "--q", "0.9", "--method", "lookup")
+    assert run.returncode == 2
+    assert run.stderr.count("\n") == 1 and "notebook 01" in run.stderr and "Traceback" not in run.stderr
