@@ -2,6 +2,7 @@
 ngspice."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -180,8 +181,10 @@ def test_a_ladder_on_the_edge_of_its_mask_is_not_the_answer():
     mask = FilterMask("highpass", 2771.04393484432, 907.3023663805882, 0.43394918122880505, 42.624763273402436,
                       600.0, 600.0)
     designs = design(mask, n=3, ngspice=False)
-    assert all(d.nodal.margin_db >= MIN_MARGIN_DB for d in designs)
-    assert any("order 3 meets the mask with 0 dB only" in " ".join(d.notes) for d in designs)
+    assert all(d.nodal.margin_db >= MIN_MARGIN_DB and d.order > 3 for d in designs)
+    # which side of 0 dB the order-3 ladder lands on is rounding (it differs between machines): either note says so
+    order3 = re.compile(r"order 3 (meets the mask with 0 dB only|misses the mask by \d\.\d+e-1\d dB)")
+    assert any(order3.search(" ".join(d.notes)) for d in designs)
 
 
 def test_the_baseline_counts_the_lowest_order_that_meets():

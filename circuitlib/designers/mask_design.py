@@ -30,6 +30,7 @@ from circuitlib.core.lossy import Losses, with_losses
 from circuitlib.core.netlist import to_netlist
 from circuitlib.designers import mask_generative, mask_search, standard_values
 from circuitlib.synthesis import ladder as lad
+from circuitlib.synthesis.band import design_passband, stopband_ratio
 from circuitlib.synthesis.classical import filter_parts, ladder_circuit
 from circuitlib.synthesis.values import ESERIES
 
@@ -141,40 +142,6 @@ def _largest_difference(a: MaskReport, b: MaskReport | None) -> float | None:
         return None
     keys = ("pass_min_db", "pass_max_db", "stop_max_db")
     return max(abs(getattr(a, k) - getattr(b, k)) for k in keys)
-
-
-def design_passband(mask: FilterMask) -> float | tuple[float, float]:
-    """The passband edge(s) in Hz that the prototype's passband edge is mapped to before the slack is split: the
-    mask's own, except for a bandstop mask whose stopband edges s1, s2 are not geometrically centred on its
-    passband edges p1, p2. There one passband edge moves inwards (the mask's passband is still covered) until
-    p1' p2' = s1 s2: both stopband edges then map to the same lowpass-equivalent ratio (p2' - p1') / (s2 - s1),
-    the largest the mask allows, which is what scipy's bandstop `*ord` optimises its passband edges for.
-
-    >>> m = FilterMask("bandstop", (900.0, 1200.0), (1000.0, 1050.0), 0.5, 30.0)
-    >>> [round(f, 3) for f in design_passband(m)]
-    [900.0, 1166.667]
-    """
-    p, s = mask.passband_hz, mask.stopband_hz
-    if mask.response != "bandstop":
-        return p
-    centre_sq = s[0] * s[1]
-    if p[0] * p[1] > centre_sq:
-        return p[0], centre_sq / p[0]
-    return centre_sq / p[1], p[1]
-
-
-def stopband_ratio(mask: FilterMask) -> float:
-    """W_s: the mask's stopband edge in the lowpass-equivalent frequency (passband edge at 1), the nearer one for
-    band masks, with the centre at the geometric mean of the design's passband edges (`design_passband`)."""
-    p, s = design_passband(mask), mask.stopband_hz
-    if mask.response == "lowpass":
-        return s / p
-    if mask.response == "highpass":
-        return p / s
-    f0sq, bw = p[0] * p[1], p[1] - p[0]
-    if mask.response == "bandpass":
-        return min(abs(f * f - f0sq) / (f * bw) for f in s)
-    return min(f * bw / abs(f0sq - f * f) for f in s)
 
 
 def attenuation_edge(zpk: tuple, attenuation_db: float) -> float:
@@ -521,7 +488,8 @@ def search_designs(mask: FilterMask, n: int, cfg: mask_search.SearchConfig, buil
     proposer = PROPOSER[method]
     if proposer != "none" and learned is None:
         learned = mask_generative.LearnedProposers()
-    sizes = mask_search.size_range(minimum_order_parts(mask, must_meet=False) or 2, cfg) if proposer == "none" \
+    searched = mask_search.searched_mask(mask)
+    sizes = mask_search.size_range(minimum_order_parts(searched, must_meet=False) or 2, cfg) if proposer == "none" \
         else None
     result, props = mask_generative.search_with(proposer, mask, cfg, learned, sizes)
     stages = {"sampled": result.sampled.to_json(), "optimized": result.optimized.to_json(),

@@ -111,16 +111,17 @@ class LearnedProposers:
 
 def search_with(proposer: str, mask: FilterMask, cfg: ms.SearchConfig, learned: LearnedProposers | None,
                 sizes: list[int] | None = None) -> tuple[ms.SearchResult, Proposals]:
-    """One search for `mask` from proposals of `proposer`: "generative", "knn" or "none" (random topologies whose
-    sizes are drawn from `sizes`)."""
+    """One search for `mask` from proposals of `proposer` for its searched mask (`mask_search.searched_mask`):
+    "generative", "knn" or "none" (random topologies whose sizes are drawn from `sizes`)."""
+    searched = ms.searched_mask(mask)  # a band mask's lowpass equivalent
     if proposer == "none":
         rng = np.random.default_rng([cfg.seed, 7])
-        circuits = ms.random_topologies(mask, cfg.proposals, sizes or [2], rng)
+        circuits = ms.random_topologies(searched, cfg.proposals, sizes or [2], rng)
         props = Proposals(circuits, cfg.proposals, [ms.parts_of(c)[0] for c in circuits])
     elif proposer == "generative":
-        props = learned.generative(mask, cfg.proposals, cfg.seed)
+        props = learned.generative(searched, cfg.proposals, cfg.seed)
     elif proposer == "knn":
-        props = learned.knn(mask, cfg.proposals)
+        props = learned.knn(searched, cfg.proposals)
     else:
         raise ValueError(f"proposer must be generative, knn or none, not {proposer!r}")
     return ms.search(mask, props.circuits, cfg), props

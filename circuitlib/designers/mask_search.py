@@ -1,5 +1,8 @@
 """Designing to a mask by search: propose topologies, optimise their values, verify the best exactly.
 
+0. A band mask is searched as its lowpass equivalent (`searched_mask`), as classical synthesis does: the proposals,
+   the optimisation and the loss are the lowpass ones, and every candidate is turned into a band circuit by the
+   exact frequency transformation (`synthesis.band`) before it is verified against the band mask itself.
 1. A proposer gives K topologies with starting values between the mask's terminations (RS and RL are fixed
    elements). Without a model (`random_topologies`), each is a random graph of L and C elements whose size is drawn
    around the classical minimum, kept when it is structurally valid and its exact limits at 0 and infinity are those
@@ -32,6 +35,8 @@ from circuitlib.core.config import parse_config
 from circuitlib.sim import stamping
 from circuitlib.sim.differentiable import batch_response, torch_matrices
 from circuitlib.sim.limits import limit_gain
+from circuitlib.synthesis.band import band_from_lowpass, design_passband, lowpass_equivalent
+from circuitlib.synthesis.values import centre_impedance
 
 KIND_FIELD = {"L": "l_h", "C": "c_f"}
 HALVING_ROUNDS = 3
@@ -262,6 +267,24 @@ def denormalised(circuit: Circuit, scale: Scale) -> Circuit:
     return circuit.with_values([scale.denormalise(c.kind, c.value) for c in circuit.components()])
 
 
+def searched_mask(mask: FilterMask) -> FilterMask:
+    """The mask that proposals are made and optimised for: a band mask's lowpass equivalent, any other mask itself."""
+    return lowpass_equivalent(mask) if mask.response in ("bandpass", "bandstop") else mask
+
+
+def realised(circuit: Circuit, mask: FilterMask) -> Circuit:
+    """A normalised circuit for `searched_mask(mask)` as a circuit for `mask` in SI values: denormalised, then (for a
+    band mask) turned into the band circuit by the exact frequency transformation; between an ideal source and an
+    open load, where the gain does not depend on the impedance level, that level is chosen to centre the values in
+    their ranges (`synthesis.values.centre_impedance`)."""
+    searched = searched_mask(mask)
+    si = denormalised(circuit, Scale.of(searched))
+    if searched is not mask:
+        si = band_from_lowpass(si, searched.passband_hz, mask.response, design_passband(mask))
+    unterminated = mask.source_ohm == 0 and mask.load_ohm is None  # no resistor fixes the impedance level
+    return centre_impedance(si) if unterminated else si
+
+
 def initial_losses(circuits: list[Circuit], mask: FilterMask, cfg: SearchConfig) -> np.ndarray:
     """`mask_loss` of the normalised circuits as proposed."""
     if not circuits:
@@ -334,13 +357,14 @@ class SearchResult:
 
 
 def search(mask: FilterMask, proposals: list[Circuit], cfg: SearchConfig) -> SearchResult:
-    """Optimise and verify `proposals` (normalised circuits between the mask's terminations)."""
+    """Optimise `proposals` (normalised circuits between the terminations of `searched_mask(mask)`) on the searched
+    mask, and verify them, `realised`, against `mask`."""
     t0 = time.perf_counter()
-    scale = Scale.of(mask)
-    raw = [denormalised(c, scale) for c in proposals]
-    sampled, _ = verify_stage(raw, initial_losses(proposals, mask, cfg), mask, cfg.budget)
-    tuned, losses = optimise_values(proposals, mask, cfg) if proposals else ([], np.zeros(0))
-    optimized, met = verify_stage([denormalised(c, scale) for c in tuned], losses, mask, cfg.budget)
+    searched = searched_mask(mask)
+    raw = [realised(c, mask) for c in proposals]
+    sampled, _ = verify_stage(raw, initial_losses(proposals, searched, cfg), mask, cfg.budget)
+    tuned, losses = optimise_values(proposals, searched, cfg) if proposals else ([], np.zeros(0))
+    optimized, met = verify_stage([realised(c, mask) for c in tuned], losses, mask, cfg.budget)
     return SearchResult(mask, len(proposals), sampled, optimized, met, time.perf_counter() - t0)
 
 
@@ -350,6 +374,8 @@ def size_range(minimum_parts: int, cfg: SearchConfig) -> list[int]:
 
 
 def search_without_model(mask: FilterMask, minimum_parts: int, cfg: SearchConfig) -> SearchResult:
-    """Random valid topologies of the same sizes as the model's (`size_range`), then the same optimisation."""
+    """Random valid topologies for the searched mask, of the same sizes as the model's (`size_range` of the searched
+    mask's minimum), then the same optimisation."""
     rng = np.random.default_rng([cfg.seed, 7])
-    return search(mask, random_topologies(mask, cfg.proposals, size_range(minimum_parts, cfg), rng), cfg)
+    sizes = size_range(minimum_parts, cfg)
+    return search(mask, random_topologies(searched_mask(mask), cfg.proposals, sizes, rng), cfg)

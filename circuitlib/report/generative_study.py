@@ -76,7 +76,8 @@ def study(masks: list[FilterMask], cfg: ms.SearchConfig, learned: LearnedPropose
             result, props = search_with(method, mask, cfg, learned, sizes)
             seconds = time.perf_counter() - t0
             if method == "generative":
-                sizes = props.sizes or ms.size_range(mask_design.minimum_order_parts(mask, must_meet=False) or 2,
+                searched = ms.searched_mask(mask)
+                sizes = props.sizes or ms.size_range(mask_design.minimum_order_parts(searched, must_meet=False) or 2,
                                                      cfg)
             tops = {topology_signature(c) for c, _ in result.met}
             novel = None if method == "none" else sum(learned.novel(c) for c, _ in
