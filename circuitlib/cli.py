@@ -291,8 +291,7 @@ def cmd_design(args: argparse.Namespace) -> int:
             print(d.to_json()["netlist"])
     if args.export:
         best = designs[0]
-        edges = np.concatenate([np.atleast_1d(mask.passband_hz), np.atleast_1d(mask.stopband_hz)])
-        _write_export(args, best.circuit, AcSweep("dec", 100, float(edges.min()) / 10, float(edges.max()) * 10),
+        _write_export(args, best.circuit, mask.sweep(),
                       f"circuitlib {best.family} order {best.order} {best.form} {mask.response}"
                       if best.method == "classical" else f"circuitlib searched {mask.response}")
     if args.method != "classical" and not designs[0].met:

@@ -299,3 +299,15 @@ def test_a_series_too_coarse_for_the_mask_names_one_that_is_fine_enough():
     assert note.startswith("no design at E6 values meets the mask") and finer in ("E12", "E24", "E48", "E96", "E192")
     fine = design(mask, n=1, eseries=finer, ngspice=False)[0]
     assert fine.met and verify(fine.circuit, mask).met
+
+
+def test_a_designs_netlist_sweeps_the_mask_it_was_designed_for():
+    """The `.ac` card of a design's netlist covers every edge of its mask, here a bandstop at 6.7 MHz (above the
+    default 1 MHz sweep), read back by the netlist reader."""
+    from circuitlib.core.netlist import parse_netlist
+    from circuitlib.designers.mask_design import design
+
+    mask = FilterMask("bandstop", (6.55e6, 6.95e6), (6.72e6, 6.78e6), 0.5, 30.0, 50.0, 50.0)
+    (d,) = design(mask, n=1, ngspice=False)
+    ac = parse_netlist(d.to_json()["netlist"], "vout").ac
+    assert ac.fstart_hz <= 6.55e6 / 10 and ac.fstop_hz >= 6.95e6 * 10

@@ -115,6 +115,15 @@ class FilterMask:
             return [("stop", 0.0, s[0]), ("pass", p[0], p[1]), ("stop", s[1], math.inf)]
         return [("pass", 0.0, p[0]), ("stop", s[0], s[1]), ("pass", p[1], math.inf)]
 
+    def sweep(self, points_per_decade: int = 100) -> AcSweep:
+        """The `.ac` sweep of a netlist for this mask: a decade below its lowest edge to a decade above its highest.
+
+        >>> FilterMask("bandpass", (900.0, 1100.0), (700.0, 1400.0), 0.5, 30.0).sweep().card()
+        '.ac dec 100 70.0 14000.0'
+        """
+        edges = np.concatenate([np.atleast_1d(self.passband_hz), np.atleast_1d(self.stopband_hz)])
+        return AcSweep("dec", points_per_decade, float(edges.min()) / 10, float(edges.max()) * 10)
+
     def to_json(self) -> dict:
         keys = ("response", "passband_hz", "stopband_hz", "ripple_db", "attenuation_db", "source_ohm", "load_ohm")
         out = {k: getattr(self, k) for k in keys}

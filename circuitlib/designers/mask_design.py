@@ -106,7 +106,7 @@ class MaskDesign:
                 "tolerance": tol.of(c.kind) if tol else None, "count": 1,
                 "nodes": [Circuit.node_name(c.node_a), Circuit.node_name(c.node_b)]}
                for c in filter_parts(self.circuit)]
-        out = {"netlist": to_netlist(self.circuit), "input_node": "vin", "output_node": "vout",
+        out = {"netlist": to_netlist(self.circuit, self.mask.sweep()), "input_node": "vin", "output_node": "vout",
                "method": self.method, "family": self.family, "order": self.order, "form": self.form,
                "topology": topology_signature(self.circuit), "parts": self.parts, "inductors": self.inductors,
                "mask": self.mask.to_json(), "verified": report.to_json(),
@@ -114,7 +114,7 @@ class MaskDesign:
                                "max_abs_diff_db": _largest_difference(self.nodal, self.verified)},
                "bom": bom, "eseries": self.eseries,
                "losses": self.losses.to_json() if self.losses else None,
-               "lossy_netlist": to_netlist(self.model()) if self.losses else None,
+               "lossy_netlist": to_netlist(self.model(), self.mask.sweep()) if self.losses else None,
                "lossless_margin_db": self.lossless.margin_db if self.lossless else None,
                "yield": self.yield_report.to_json() if self.yield_report else None,
                "sensitivity": [p.to_json() for p in self.sensitivity] if self.sensitivity is not None else None,
