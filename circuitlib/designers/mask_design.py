@@ -452,11 +452,6 @@ def with_sensitivity(d: MaskDesign) -> MaskDesign:
     return replace(d, sensitivity=[p for p in found if p.name in names])
 
 
-def reference_hz(mask: FilterMask) -> float:
-    """Where an inductor's Q is taken when no frequency is given: `FilterMask.reference_hz`."""
-    return mask.reference_hz
-
-
 def _check_arguments(method, n, eseries, family, form, min_yield, tolerance) -> None:
     if method not in METHODS:
         raise SpecificationError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
@@ -539,7 +534,7 @@ def design(mask: FilterMask, method: str = "classical", n: int = 3, eseries: str
     """
     _check_arguments(method, n, eseries, family, form, min_yield, tolerance)
     if losses is not None and losses.inductor_q is not None and losses.q_freq_hz is None:
-        losses = replace(losses, q_freq_hz=reference_hz(mask))
+        losses = replace(losses, q_freq_hz=mask.reference_hz)  # where an inductor's Q is taken by default
     build = Buildable(eseries.upper() if eseries else None, losses if losses and losses.any else None, tolerance,
                       min_yield)
     t0 = time.perf_counter()

@@ -24,6 +24,7 @@ from circuitlib.learn import checkpoint, graphs
 from circuitlib.learn.mask_dataset import record_circuit
 from circuitlib.learn.models.mask_prior import MaskPrior, PriorConfig, mask_features
 from circuitlib.learn.training import resolve_device
+from circuitlib.synthesis.values import scale
 
 PRIOR_TERMS = ("node", "edge", "value", "connectivity")
 
@@ -57,20 +58,10 @@ def record_mask(record: dict, ripple_db: float, attenuation_db: float) -> Filter
         return None
 
 
-def reference(mask: FilterMask) -> float:
-    """The mask's reference frequency in Hz (`FilterMask.reference_hz`)."""
-    return mask.reference_hz
-
-
-def scaled(circuit: Circuit, factor: float) -> Circuit:
-    """The circuit with every L and C multiplied by `factor`: its response moves from omega to omega / factor."""
-    return circuit.with_values([c.value * (factor if c.kind in "LC" else 1.0) for c in circuit.components()])
-
-
 def normalised_mask(mask: FilterMask) -> FilterMask:
     """`mask` moved in frequency so that its reference lies at 1 rad/s (1 / 2 pi Hz), where the search's
     normalised circuits have theirs."""
-    ref = reference(mask) * 2 * math.pi
+    ref = mask.reference_hz * 2 * math.pi
     div = lambda e: tuple(x / ref for x in e) if isinstance(e, tuple) else e / ref  # noqa: E731
     return FilterMask(mask.response, div(mask.passband_hz), div(mask.stopband_hz), mask.ripple_db,
                       mask.attenuation_db, mask.source_ohm, mask.load_ohm)
@@ -89,7 +80,7 @@ def training_pairs(records: list[dict], per_record: int, seed: int) -> list[tupl
         for _ in range(per_record):
             mask = record_mask(record, ripples[int(rng.integers(len(ripples)))], atts[int(rng.integers(len(atts)))])
             if mask is not None:
-                out.append((normalised_mask(mask), scaled(circuit, 2 * math.pi * reference(mask))))
+                out.append((normalised_mask(mask), scale(circuit, freq=1 / (2 * math.pi * mask.reference_hz))))
     return out
 
 
