@@ -35,7 +35,7 @@ def test_band_gain_is_the_lowpass_gain_at_the_mapped_frequency(response):
 def test_every_reactive_part_becomes_two_and_the_terminations_stay():
     lp = _trap_ladder()
     bp = band_from_lowpass(lp, FC, "bandpass", (800.0, 1300.0))
-    kinds = lambda c: sorted(p.kind for p in c.components() if p.name not in ("RS", "RL"))  # noqa: E731
+    kinds = lambda c: sorted(p.kind for p in c.components() if p.name not in ("RS", "RL"))
     assert len(kinds(bp)) == 2 * len(kinds(lp))
     assert kinds(bp).count("L") == kinds(bp).count("C") == len(kinds(lp))
     assert {p.name: p.value for p in bp.components() if p.kind == "R"} == {"RS": 50.0, "RL": 75.0}

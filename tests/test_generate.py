@@ -10,7 +10,8 @@ import pytest
 from circuitlib.analysis.spec import Specification
 from circuitlib.core.circuit import topology_signature
 from circuitlib.core.errors import SpecificationError
-from circuitlib.designers.generate import Designer, _PosteriorIndex
+from circuitlib.designers.generate import Designer
+from circuitlib.learn.latent_index import LatentIndex
 
 
 class FixedSamples(Designer):
@@ -45,10 +46,16 @@ def test_conditional_refuses_when_no_sample_is_of_the_class():
 def _index():
     """Four training circuits: lowpass at q 1.0, 1.1 and 10, a bandpass at q 1.0 (log10 figures)."""
     nan = float("nan")
-    return _PosteriorIndex(np.array(["lowpass", "lowpass", "lowpass", "bandpass"]),
-                           log_f=np.array([3.0, 4.0, 2.0, 5.0]), log_q=np.log10([1.0, 1.1, 10.0, 1.0]),
-                           any_log_f=np.array([3.1, 4.2, 2.0, nan]), any_log_q=np.log10([1.0, 1.1, 10.0, nan]),
-                           z=np.eye(4), z_sd=np.ones((4, 4)))
+    return _latent_index(np.array(["lowpass", "lowpass", "lowpass", "bandpass"]),
+                         log_f=np.array([3.0, 4.0, 2.0, 5.0]), log_q=np.log10([1.0, 1.1, 10.0, 1.0]),
+                         any_log_f=np.array([3.1, 4.2, 2.0, nan]), any_log_q=np.log10([1.0, 1.1, 10.0, nan]))
+
+
+def _latent_index(response: np.ndarray, **figures) -> LatentIndex:
+    """A latent index of len(response) training circuits with these figures, one-band, identity latents."""
+    n = len(response)
+    return LatentIndex(response, **figures, multi_band=np.zeros(n, np.uint8), z=np.eye(n), z_sd=np.ones((n, n)),
+                       knn_rows=np.zeros(0, np.int64), knn_z=np.zeros((0, 8)))
 
 
 def test_the_sampler_draws_the_class_nearest_in_q_first():
@@ -97,12 +104,12 @@ def test_lookup_returns_the_sampled_training_circuits_moved_exactly_onto_the_tar
         m = measure(c)
         records.append({"response": m.response, "fc_hz": m.fc_hz, "f0_hz": m.f0_hz, "q": m.q, "q_pole": m.q_pole,
                         "n_internal": c.n_internal, "edges": edges_json(c)})
-    index = _PosteriorIndex(np.array([r["response"] for r in records]),
-                            log_f=np.log10([main_figures(r)[0] for r in records]),
-                            log_q=np.log10([main_figures(r)[1] or np.nan for r in records]),
-                            any_log_f=np.full(4, np.nan), any_log_q=np.full(4, np.nan), z=np.eye(4), z_sd=np.ones((4, 4)))
+    index = _latent_index(np.array([r["response"] for r in records]),
+                          log_f=np.log10([main_figures(r)[0] for r in records]),
+                          log_q=np.log10([main_figures(r)[1] or np.nan for r in records]),
+                          any_log_f=np.full(4, np.nan), any_log_q=np.full(4, np.nan))
     designer = Designer()
-    designer.posterior_index, designer.training_records = index, records
+    designer.index, designer.training_records = index, records
     (got,) = designer.lookup(Specification("lowpass", 4.7e4, 1.05), 1, seed=0)
     f_hz, q = main_figures(measure(got))
     assert math.isclose(f_hz, 4.7e4, rel_tol=1e-9) and math.isclose(q, main_figures(records[0])[1], rel_tol=1e-9)

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -39,8 +39,8 @@ from circuitlib.core.circuit import Circuit, topology_signature
 from circuitlib.core.errors import CheckpointError, CircuitlibError, SpecificationError
 from circuitlib.core.netlist import parse_netlist, to_netlist
 from circuitlib.core.paths import DATASET, LATENT_INDEX, PRODUCTION, REPRODUCTION
-from circuitlib.learn import graphs, latent_index
 from circuitlib.core.records import main_figures
+from circuitlib.learn import graphs, latent_index
 from circuitlib.learn.dataset import circuit_from_record, load_records, verify_manifest
 from circuitlib.learn.decoding import polish_values
 from circuitlib.learn.loading import load_model
@@ -156,22 +156,15 @@ class Designer:
         z = torch.as_tensor(latents[np.argsort(dist)[:k]].mean(axis=0, keepdims=True), dtype=torch.float32)
         return [graphs.from_tensors(int(nn), c, v) for nn, c, v in zip(*self.reproduction.decoder.generate(z))]
 
-    @cached_property
-    def posterior_index(self) -> "_PosteriorIndex":
-        """Training circuits' responses, figures and production-model posteriors (conditional's sampler)."""
-        ix = self.index
-        return _PosteriorIndex(ix.response, ix.log_f, ix.log_q, ix.any_log_f, ix.any_log_q, ix.z, ix.z_sd,
-                               ix.multi_band.astype(bool))
-
     def candidates(self, spec: Specification, count: int, seed: int, polish: bool = True) -> list[Circuit]:
         """`count` decodes of the production model conditioned on the specification. The latents are drawn from
         the model's aggregate posterior: training circuits of the specified class, picked at random with weight
-        exp(-(log10 q - log10 q_target)^2 / 2 h^2), h = Q_BANDWIDTH_DECADES, without replacement. Their
+        exp(-(log10 q - log10 q_target)^2 / 2 h^2), h = latent_index.Q_BANDWIDTH_DECADES, without replacement. Their
         frequency does not matter: a prototype model decodes a prototype (learn.prototype), its values fitted to
         the latent's posterior (decoding.polish_values: the model alone, no simulation and no look at the
         specification; skipped with `polish` False), then denormalised to the specification's frequency by exact
         scaling. An older model predicts L and C at that frequency, and its values are used as decoded."""
-        index, proto = self.posterior_index, self.production.cfg.prototype
+        index, proto = self.index, self.production.cfg.prototype
         rows, targets = index.draw(spec, count, np.random.default_rng(seed))
         z = torch.as_tensor(index.z[rows], dtype=torch.float32)
         specs = [graphs.spec_vector(r, PROTOTYPE_F_HZ if proto else f, q) for r, f, q in targets]
@@ -201,7 +194,7 @@ class Designer:
     def lookup(self, spec: Specification, n: int, seed: int) -> list[Circuit]:
         """No model: the training circuits that `conditional` draws its latents from (the same rows), each moved to
         the target by the same exact scaling. What `conditional` would return if it rebuilt them exactly."""
-        rows, targets = self.posterior_index.draw(spec, max(n, self.candidates_per_round), np.random.default_rng(seed))
+        rows, targets = self.index.draw(spec, max(n, self.candidates_per_round), np.random.default_rng(seed))
         records = [self.training_records[int(i)] for i in rows]
         circuits = [denormalised(prototype(circuit_from_record(r), main_figures(r)[0]), f)
                     for r, (_, f, _) in zip(records, targets)]
@@ -286,50 +279,7 @@ REGISTRY: dict[str, Method] = {m.name: m for m in (
 METHODS = tuple(REGISTRY)
 
 
-# conditional's sampler: how far in log10 q a training circuit may be and still count. A decode fitted to its
-# posterior comes back close to its training circuit, whose q it keeps, so the bandwidth is a quarter of the 5 %
-# tolerance (log10 1.05 = 0.021 decades); chosen on grid seed 1 (0.002: 77 %, 0.01: 78 %, 0.05: 24 % within
-# 5 %), never on the evaluation grids of notebooks 04 and 06
-Q_BANDWIDTH_DECADES = 0.005
 POLISH_STEPS = 100  # gradient steps that fit a prototype's decoded values to its latent's posterior
-
-
-@dataclass
-class _PosteriorIndex:
-    """Per training circuit: response, main f and q, the 'any' convention's f and q, posterior mean and sd, and
-    whether it is multi-band."""
-
-    response: np.ndarray
-    log_f: np.ndarray  # main figures (fc or f0), log10 Hz; nan where absent
-    log_q: np.ndarray
-    any_log_f: np.ndarray  # natural frequency and Q of the highest-Q pole pair
-    any_log_q: np.ndarray
-    z: np.ndarray
-    z_sd: np.ndarray
-    multi_band: np.ndarray | None = None  # bool per row; such rows are never drawn
-
-    def draw(self, spec: Specification, count: int, rng: np.random.Generator) -> tuple[np.ndarray, list]:
-        """Rows of `count` training circuits for `spec` and the (response, main f in Hz, q) each is decoded for:
-        the target itself, or under the 'any' convention the circuit's own, moved in frequency onto the target."""
-        if spec.response == "any":
-            log_q = self.any_log_q
-            ok = np.isfinite(log_q) & np.isfinite(self.any_log_f) & np.isfinite(self.log_f)
-        else:
-            log_q = self.log_q
-            ok = (self.response == spec.response) & np.isfinite(self.log_f)
-            ok &= np.isfinite(log_q) if spec.q is not None else True
-        if self.multi_band is not None:
-            ok &= ~self.multi_band  # a multi-band circuit's figures depend on which crossing is read
-        if not ok.any():
-            raise SpecificationError(f"no training circuit is a {spec.response} with the figures it needs")
-        gap = np.abs(log_q - math.log10(spec.q)) if spec.q is not None else np.zeros(len(log_q))
-        score = np.where(ok, -0.5 * (gap / Q_BANDWIDTH_DECADES) ** 2, -np.inf) + rng.gumbel(size=len(gap))
-        rows = np.argsort(-score)[: min(count, int(ok.sum()))]
-        if spec.response != "any":
-            return rows, [(spec.response, spec.f_hz, spec.q)] * len(rows)
-        shift = math.log10(spec.f_hz) - self.any_log_f[rows]  # move each circuit's pole pair onto the target
-        return rows, [(str(self.response[i]), 10 ** (self.log_f[i] + d), 10 ** self.log_q[i]
-                       if np.isfinite(self.log_q[i]) else None) for i, d in zip(rows, shift)]
 
 
 def _can_reach(circuit: Circuit, spec: Specification) -> bool:
@@ -496,7 +446,7 @@ class GridConfig(BaseModel, frozen=True):
         return value
 
     @model_validator(mode="after")
-    def _bom_within_grid(self) -> "GridConfig":
+    def _bom_within_grid(self) -> GridConfig:
         if self.n_bom > self.n_grid:
             raise ValueError(f"n_bom ({self.n_bom}) cannot exceed n_grid ({self.n_grid})")
         return self
