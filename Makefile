@@ -66,9 +66,14 @@ bookcheck: setup
 book: notebooks html bookcheck
 	@echo "book: _build/html/index.html"
 
+# under coverage, recorded with the SHA256 of the code it measured: notebook 06 reuses the report instead of a rerun
 unit: setup
 	$(BIN)/lint-imports --no-cache
-	TQDM_DISABLE=1 $(BIN)/pytest -q -n 2 --doctest-modules circuitlib tests
+	@mkdir -p _build
+	( TQDM_DISABLE=1 $(BIN)/pytest -q -rf -n 2 --doctest-modules --cov=circuitlib --cov-report=json:_build/coverage.json \
+	  circuitlib tests; echo $$? > _build/unit.status ) | tee _build/unit.log
+	$(BIN)/python -m circuitlib.report.audit record-coverage _build/coverage.json _build/unit.log $$(cat _build/unit.status)
+	@exit $$(cat _build/unit.status)
 
 # the unit tests again on Python 3.13 (torch 2.13.0 from PyPI there; the other versions constrained by the lock)
 $(VENV313)/.installed: requirements.lock pyproject.toml

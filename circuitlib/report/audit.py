@@ -5,6 +5,7 @@ infrastructure inventories (models, losses, notebooks, configs, runs, test cover
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 import math
 import subprocess
@@ -14,6 +15,7 @@ from pathlib import Path
 import nbformat
 
 from circuitlib.core.errors import CircuitlibError
+from circuitlib.core.files import atomic_write_bytes
 from circuitlib.core.paths import CHECKPOINTS, ROOT, TESTS
 from circuitlib.learn import checkpoint
 from circuitlib.learn.dataset import verify_manifest
@@ -99,17 +101,72 @@ def coverage_by_module(coverage_json: Path) -> list[dict]:
     return rows
 
 
+def sources_sha256(package: Path = ROOT / "circuitlib", tests: Path = TESTS) -> str:
+    """SHA256 of every Python file of the package and the tests (relative paths and contents, in order): what a
+    coverage report measured."""
+    digest = hashlib.sha256()
+    for base in (Path(package), Path(tests)):
+        for path in sorted(base.rglob("*.py")):
+            digest.update(str(path.relative_to(base.parent)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def verdict(pytest_output: str) -> str:
+    """pytest's verdict from its -q output: a line per failed test, then the closing line."""
+    lines = [line for line in pytest_output.splitlines() if line.strip()]
+    failed = [line for line in lines if line.startswith("FAILED ")]
+    return "\n".join(failed + lines[-1:])
+
+
+def _sidecar(coverage_json: Path) -> Path:
+    return Path(coverage_json).with_suffix(".meta.json")
+
+
+def record_coverage(coverage_json: Path, status: int, summary: str, tests: Path = TESTS) -> None:
+    """Write beside a coverage report the run's exit status, its verdict and the `sources_sha256` it measured."""
+    meta = {"status": status, "summary": summary, "sources_sha256": sources_sha256(tests=tests)}
+    atomic_write_bytes(_sidecar(coverage_json), (json.dumps(meta, indent=1) + "\n").encode())
+
+
 def run_coverage(coverage_json: Path, tests: Path = TESTS, workers: int = 2) -> tuple[int, str]:
     """Run the unit tests in `tests` under coverage of circuitlib (pytest-cov), on `workers` processes
     (pytest-xdist, one test file per worker at a time; 0 runs them in this process's pytest), and write the
-    JSON report to `coverage_json`. Returns pytest's exit status and its summary: a line per failed test, then
-    the closing line."""
+    JSON report to `coverage_json` and its record (`record_coverage`). Returns pytest's exit status and its
+    verdict."""
     coverage_json = Path(coverage_json).resolve()
     coverage_json.parent.mkdir(parents=True, exist_ok=True)
     spread = ["-n", str(workers), "--dist", "loadfile"] if workers else []
     cmd = ["-m", "pytest", "-q", "-rf", "--color=no", "-p", "no:cacheprovider", *spread, "--cov=circuitlib",
            f"--cov-report=json:{coverage_json}", str(Path(tests).resolve())]
     run = subprocess.run([sys.executable, *cmd], cwd=ROOT, capture_output=True, text=True, check=False)
-    lines = [line for line in run.stdout.splitlines() if line.strip()]
-    failed = [line for line in lines if line.startswith("FAILED ")]
-    return run.returncode, "\n".join(failed + lines[-1:]) if lines else run.stderr.strip()[-200:]
+    summary = verdict(run.stdout) or run.stderr.strip()[-200:]
+    record_coverage(coverage_json, run.returncode, summary, tests)
+    return run.returncode, summary
+
+
+def coverage(coverage_json: Path, workers: int = 2) -> tuple[int, str, bool]:
+    """(exit status, verdict, reused) of the unit tests under coverage: the report at `coverage_json` when its
+    record says it measured the package and tests as they are now (`make unit` writes one), else a new run."""
+    try:
+        meta = json.loads(_sidecar(coverage_json).read_text())
+        if Path(coverage_json).is_file() and meta["sources_sha256"] == sources_sha256():
+            return int(meta["status"]), str(meta["summary"]), True
+    except (OSError, ValueError, KeyError):
+        pass
+    return (*run_coverage(coverage_json, workers=workers), False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m circuitlib.report.audit record-coverage REPORT LOG STATUS`: record a coverage run made outside
+    this module (make unit), from its saved pytest output and exit status."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 4 or args[0] != "record-coverage":
+        print("usage: python -m circuitlib.report.audit record-coverage REPORT LOG STATUS", file=sys.stderr)
+        return 2
+    report, log, status = Path(args[1]), Path(args[2]), int(args[3])
+    record_coverage(report, status, verdict(log.read_text()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
