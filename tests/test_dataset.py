@@ -107,3 +107,28 @@ def test_a_circuit_ngspice_does_not_confirm_is_not_kept(monkeypatch, disagreemen
     monkeypatch.setattr(dataset, "ngspice_rel_err", lambda circuit: disagreement)
     record = dataset.make_record(3, cfg, frozenset())
     assert (record is not None) == kept
+
+
+def test_the_identity_is_the_circuits_and_the_seal_guards_the_file(small, tmp_path):
+    """The manifest's sha256 hashes what the seed decides (the circuits and their split), not the measured figures,
+    whose last bits depend on the machine; the seal beside the records guards the file's bytes."""
+    import gzip
+    import json
+    import shutil
+
+    _, out, result = small
+    records = dataset.load_records(result.records_path)
+    identity = hashlib.sha256(b"".join(json.dumps({k: r[k] for k in dataset.IDENTITY_FIELDS}, sort_keys=True).encode()
+                                       + b"\n" for r in records)).hexdigest()
+    assert result.manifest["sha256"] == identity
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    assert dataset.verify_manifest(copy)["sha256"] == identity
+    records[0]["fc_hz"] = (records[0]["fc_hz"] or 1.0) * (1 + 1e-15)  # another machine's last bit: another file
+    with gzip.open(copy / "circuits.jsonl.gz", "wt", encoding="utf-8") as fh:
+        fh.writelines(json.dumps(r, sort_keys=True) + "\n" for r in records)
+    with pytest.raises(CircuitlibError, match="does not match"):
+        dataset.verify_manifest(copy)  # the seal no longer matches the bytes
+    (copy / "circuits.jsonl.gz.sha256").unlink()
+    with pytest.raises(CircuitlibError, match="no complete dataset"):
+        dataset.verify_manifest(copy)

@@ -36,7 +36,7 @@ def test_killed_dataset_run_leaves_the_previous_complete_file(tmp_path):
     victim.wait(timeout=60)
     after = hashlib.sha256((tmp_path / "circuits.jsonl.gz").read_bytes()).hexdigest()
     assert after == before  # the complete file is untouched; the partial one never took its name
-    assert json.loads((tmp_path / "manifest.json").read_text())["sha256"] == before
+    assert json.loads((tmp_path / "circuits.jsonl.gz.sha256").read_text())["records_sha256"] == before
     dataset.verify_manifest(tmp_path)
 
 

@@ -160,3 +160,13 @@ def test_a_class_without_a_3db_level_has_no_multi_band_flag():
     shelf = Circuit(0, {(1, 2): Edge(r_ohm=1e3, c_f=1e-7), (0, 2): Edge(r_ohm=1e3)})
     m = measure(shelf)  # a divider whose top arm is bypassed by C: gain 1/2 at DC, 1 at infinity, no notch
     assert m.response == "other" and m.multi_band is None
+
+
+def test_a_grid_point_on_the_level_itself_is_not_a_crossing():
+    """The search grid holds each refined -3 dB crossing, where |H| is the level to the last bit and may land an ulp
+    to either side of it: a Butterworth high-pass (once flagged multi-band on one machine) crosses once."""
+    c = Circuit(1, {(0, 2): Edge(l_h=0.05410497818862903), (1, 3): Edge(r_ohm=29838.321712304987),
+                    (2, 3): Edge(c_f=1.215397777024124e-10)})
+    m = measure(c)
+    assert m.response == "highpass" and m.multi_band is False
+    assert m.fc_hz == pytest.approx(62064.36, rel=1e-6)

@@ -108,9 +108,11 @@ class _Response:
         return 10.0 ** brentq(lambda lf: self.at(lf) - level, a, b, xtol=1e-15, rtol=1e-15)
 
     def crossings(self, level: float) -> int:
-        """How often |H| passes `level` on the search grid."""
-        above = self.mag > level
-        return int(np.count_nonzero(above[1:] != above[:-1]))
+        """How often |H| passes `level` on the search grid. Grid points within rounding (1e-9 relative) of the level
+        are on neither side: the grid holds each refined crossing itself, where |H| is the level to the last bit."""
+        off = self.mag - level
+        side = off[np.abs(off) > 1e-9 * level] > 0
+        return int(np.count_nonzero(side[1:] != side[:-1]))
 
     def extremum(self, maximum: bool) -> tuple[float, float]:
         """(f_hz, |H|) of the refined global maximum or minimum."""

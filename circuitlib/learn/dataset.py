@@ -41,6 +41,11 @@ SECOND_ORDER = {"rlc_bandpass", "lc_shunt_notch", "rlc_series_lowpass", "rlc_par
                 "cl_highpass"}
 VERIFY_RTOL = 1e-6  # a circuit is kept only when ngspice confirms its nodal response this closely
 CHUNK = 25  # circuits per worker task
+# The dataset's identity (the manifest's `sha256`, which checkpoints and the latent index record): the SHA256 of
+# these fields of every record, which the seed and configuration decide exactly on any machine. The measured
+# figures (poles, fc, ngspice agreement) are left out: their last bits depend on the machine's floating point.
+IDENTITY_FIELDS = ("id", "family", "split", "heldout_topology", "topology", "n_internal", "edges")
+SEAL_SUFFIX = ".sha256"  # beside the records file: its bytes' SHA256 and its identity, as built on this machine
 
 
 class DatasetConfig(BaseModel, frozen=True):
@@ -275,13 +280,14 @@ def build_dataset(cfg: DatasetConfig, out_dir: Path, executor: Executor | None =
     t0 = time.perf_counter()
     counts = {"family": Counter(), "response": Counter(), "split": Counter()}
     topologies, heldout_topologies, max_err, high_q, max_q, multi = set(), set(), 0.0, 0, 0.0, 0
-    sha = hashlib.sha256()
+    sha, identity = hashlib.sha256(), hashlib.sha256()
     try:
         with open(tmp, "wb") as raw:
             with gzip.GzipFile(filename="", mode="wb", fileobj=_Tee(raw, sha), mtime=0) as gz:
                 text = io.TextIOWrapper(gz, encoding="utf-8", newline="\n")
                 for rec in generate(cfg, executor, progress, make_executor):
                     text.write(json.dumps(rec, sort_keys=True) + "\n")
+                    identity.update(json.dumps({k: rec[k] for k in IDENTITY_FIELDS}, sort_keys=True).encode() + b"\n")
                     for key in counts:
                         counts[key][rec[key]] += 1
                     topologies.add(rec["topology"])
@@ -300,10 +306,12 @@ def build_dataset(cfg: DatasetConfig, out_dir: Path, executor: Executor | None =
         tmp.unlink(missing_ok=True)
         raise
     os.replace(tmp, final)
+    seal = {"records_sha256": sha.hexdigest(), "sha256": identity.hexdigest()}
+    atomic_write_bytes(out_dir / (final.name + SEAL_SUFFIX), (json.dumps(seal, indent=1) + "\n").encode())
     manifest = {
         "produced_by": "notebooks/01_dataset.ipynb (circuitlib.learn.dataset.build_dataset)",
         "parameters": json.loads(cfg.model_dump_json()),
-        "records": final.name, "sha256": sha.hexdigest(), "n_circuits": sum(counts["family"].values()),
+        "records": final.name, "sha256": identity.hexdigest(), "n_circuits": sum(counts["family"].values()),
         "n_families": len(counts["family"]), "n_topologies": len(topologies),
         "n_heldout_topologies": len(heldout_topologies),
         "counts": {k: dict(sorted(v.items())) for k, v in counts.items()},
@@ -337,15 +345,17 @@ def load_records(path: Path) -> list[dict]:
 
 
 def verify_manifest(out_dir: Path) -> dict:
-    """The manifest, after checking the records file against its SHA256."""
+    """The manifest, after checking the records file: its bytes against the SHA256 its build sealed beside it
+    (`SEAL_SUFFIX`), and that build's identity against the manifest's `sha256` (see IDENTITY_FIELDS)."""
     out_dir = Path(out_dir)
     try:
         manifest = json.loads((out_dir / "manifest.json").read_text())
+        seal = json.loads((out_dir / (manifest["records"] + SEAL_SUFFIX)).read_text())
         digest = sha256_file(out_dir / manifest["records"])
     except (OSError, KeyError, json.JSONDecodeError):
         raise CircuitlibError(f"no complete dataset at {out_dir}: build it with notebook 01 (make book), "
                               "or pass another dataset folder") from None
-    if digest != manifest["sha256"]:
+    if digest != seal.get("records_sha256") or seal.get("sha256") != manifest["sha256"]:
         raise CircuitlibError(f"{out_dir / manifest['records']} does not match the SHA256 in its manifest")
     return manifest
 
