@@ -142,3 +142,15 @@ def test_a_gpu_run_retraces_the_cpu_run(records, tmp_path):
     assert next(model.parameters()).device.type == "cpu"
     for a, b in zip(cpu["history"], gpu["history"]):
         assert a["val"]["total"] == pytest.approx(b["val"]["total"], rel=1e-3)
+
+
+def test_recorded_metrics_are_rewritten_only_when_they_change(tmp_path):
+    """Re-evaluating the same weights agrees to float32 rounding: meta.json then stays byte-identical."""
+    from circuitlib.learn import loading
+
+    (tmp_path / checkpoint.META).write_text(json.dumps({"metrics": {"topology_exact": 0.9, "f_err": 0.0568902}}))
+    before = (tmp_path / checkpoint.META).read_bytes()
+    loading.record_metrics(tmp_path, {"topology_exact": 0.9, "f_err": 0.0568908})  # rounding
+    assert (tmp_path / checkpoint.META).read_bytes() == before
+    loading.record_metrics(tmp_path, {"topology_exact": 0.89, "f_err": 0.0568908})  # a real change
+    assert json.loads((tmp_path / checkpoint.META).read_text())["metrics"]["topology_exact"] == 0.89

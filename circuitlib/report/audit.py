@@ -7,7 +7,6 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-import math
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +18,7 @@ from circuitlib.core.files import atomic_write_bytes
 from circuitlib.core.paths import CHECKPOINTS, ROOT, TESTS
 from circuitlib.learn import checkpoint
 from circuitlib.learn.dataset import verify_manifest
+from circuitlib.learn.loading import metric_differences  # noqa: F401 - the audit's finding rule, used by notebook 06
 
 
 def checkpoints(root: Path = CHECKPOINTS) -> list[Path]:
@@ -51,21 +51,6 @@ def identification(ckpt: Path, dataset_dir: Path) -> dict:
             "sha256_matches_meta": sha == meta.get("weights_sha256"), "size_mb": weights.stat().st_size / 2**20,
             "epoch": meta["epoch"], "committed": git_date(weights), "git_commit": meta.get("git_commit"),
             "dataset_sha256": meta.get("dataset_sha256"), "dataset_matches": meta.get("dataset_sha256") == current}
-
-
-def metric_differences(stored: dict, recomputed: dict, rel: float = 1e-4) -> list[str]:
-    """Metrics that differ between meta.json and a recomputation by more than `rel` (each is a finding).
-    The model runs in float32 and its matrix products may round differently from one run to the next (the BLAS
-    picks kernels by memory alignment), so a recomputation agrees to about 1e-5, not to the last bit; other
-    weights or other data move a metric by far more."""
-    out = []
-    for key in sorted(set(stored) | set(recomputed)):
-        a, b = stored.get(key), recomputed.get(key)
-        same = (a == b) or (isinstance(a, (int, float)) and isinstance(b, (int, float))
-                            and (math.isclose(a, b, rel_tol=rel, abs_tol=1e-12) or (math.isinf(a) and math.isinf(b))))
-        if not same:
-            out.append(f"{key}: stored {a}, recomputed {b}")
-    return out
 
 
 def parameters_of(notebook: Path) -> dict:
