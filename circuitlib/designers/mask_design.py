@@ -90,11 +90,11 @@ class MaskDesign:
 
     def rank_key(self) -> tuple:
         """Met first, then reaching the yield target (short of it: the highest yield first), then fewest parts,
-        fewest inductors, largest margin (to 1e-9 dB: margins that differ only by rounding, which varies between
-        machines, are a tie, kept in the order the designs were made)."""
+        fewest inductors, largest margin, lowest order. Margins count to 1e-9 dB: two that differ only by rounding,
+        which varies between machines, are equal (designs held back by the same share of the ripple often are)."""
         short = 0.0 if self.reaches_yield else -(self.yield_report.fraction if self.yield_report else -1.0)
         return (not self.met, not self.reaches_yield, short, self.parts, self.inductors,
-                -round((self.verified or self.nodal).margin_db, 9))
+                -round((self.verified or self.nodal).margin_db, 9), self.order or 0)
 
     def model(self) -> Circuit:
         """The circuit the reports are of: the design's parts, lossy when `losses` says so."""
