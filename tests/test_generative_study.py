@@ -42,3 +42,23 @@ def test_success_by_budget_is_a_share_per_method_and_budget():
     assert curve.loc["classical"].tolist() == [1.0] * len(gs.BUDGETS)
     assert curve.loc["generative", 2] == 0.0 and curve.loc["generative", 4] == 0.75
     assert curve.loc["none"].max() == 0.0
+
+
+def test_the_gallery_keeps_novel_or_leaner_met_designs_leanest_first():
+    from circuitlib.core.circuit import Circuit, Edge
+
+    def ladder(n_l: int, n_c: int) -> Circuit:  # n_l series inductors and n_c shunt capacitors, parts counted only
+        edges = {(1, 3): Edge(r_ohm=50.0)}
+        for i in range(n_l):
+            edges[(3 + i, 4 + i)] = Edge(l_h=1e-3)
+        for i in range(n_c):
+            edges[(0, 3 + i)] = Edge(c_f=1e-6)
+        return Circuit(n_l + 1, edges, {(1, 3, "R"): "RS"})
+
+    bests = [gs.Best(0, "classical", ladder(3, 2), True), gs.Best(0, "generative", ladder(2, 2), True),
+             gs.Best(0, "knn", ladder(3, 3), True), gs.Best(0, "none", ladder(1, 1), False),
+             gs.Best(1, "classical", ladder(2, 2), True), gs.Best(1, "generative", ladder(2, 3), True)]
+    novel = lambda c: gs.ms.parts_of(c) == (6, 3)  # only mask 0's knn design is novel
+    picked = gs.gallery(bests, novel)
+    assert [(b.mask_index, b.method) for b in picked] == [(0, "generative"), (0, "knn")]  # -1 part first, then +1
+    assert gs.saving(picked[0], bests[0].circuit) == (-1, -1)

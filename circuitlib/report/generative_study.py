@@ -16,6 +16,7 @@ candidate was among the first b verified for each b of `budgets`.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -122,3 +123,18 @@ def summary(frame: pd.DataFrame) -> pd.DataFrame:
 def success_by_budget(frame: pd.DataFrame, budgets=BUDGETS) -> pd.DataFrame:
     """Share of masks with a met candidate among the first b verified, per method (rows) and budget (columns)."""
     return pd.DataFrame({b: frame.groupby("method")[f"met_within_{b}"].mean() for b in budgets}).loc[list(METHODS)]
+
+
+def saving(best: Best, classical: Circuit) -> tuple[int, int]:
+    """(parts, inductors) of a design minus those of the classical ladder of its mask: negative is fewer."""
+    mine, theirs = ms.parts_of(best.circuit), ms.parts_of(classical)
+    return mine[0] - theirs[0], mine[1] - theirs[1]
+
+
+def gallery(bests: list[Best], novel: Callable[[Circuit], bool]) -> list[Best]:
+    """The met designs of the searching methods that are novel (`novel`) or use fewer inductors than the classical
+    ladder of their mask, those with the fewest parts (then inductors) against that ladder first."""
+    classical = {b.mask_index: b.circuit for b in bests if b.method == "classical"}
+    picked = [b for b in bests if b.method != "classical" and b.met and b.mask_index in classical
+              and (novel(b.circuit) or saving(b, classical[b.mask_index])[1] < 0)]
+    return sorted(picked, key=lambda b: saving(b, classical[b.mask_index]))

@@ -74,6 +74,22 @@ def lowpass_equivalent(mask: FilterMask) -> FilterMask:
                       mask.source_ohm, mask.load_ohm)
 
 
+def resonator(kind: str, x: float, response: str, w0sq: float, bw: float) -> tuple[str, float, float]:
+    """What a lowpass element becomes in a band filter: ("series" or "parallel", L in H, C in F), for an inductor
+    (kind "L") of reactance x ohm, or a capacitor ("C") of susceptance x siemens, at the lowpass passband edge;
+    w0sq is the product and bw the difference of the band edges (rad/s). Classical ladders use it too.
+
+    >>> shape, l_h, c_f = resonator("L", 1.0, "bandpass", 1.0, 0.5)  # series: L = x / B, C = B / (x w0^2)
+    >>> shape, l_h, c_f
+    ('series', 2.0, 0.5)
+    """
+    if response == "bandpass":
+        return ("series", x / bw, bw / (x * w0sq)) if kind == "L" else ("parallel", bw / (x * w0sq), x / bw)
+    if response == "bandstop":
+        return ("parallel", x * bw / w0sq, 1 / (x * bw)) if kind == "L" else ("series", 1 / (x * bw), x * bw / w0sq)
+    raise ValueError(f"response must be bandpass or bandstop, not {response!r}")
+
+
 def band_from_lowpass(circuit: Circuit, fc_hz: float, response: str, band_hz: tuple[float, float]) -> Circuit:
     """The band circuit of a lowpass `circuit` whose passband edge is `fc_hz`: its gain at a band frequency is the
     lowpass gain at the mapped frequency, with the lowpass edge landing on both edges of `band_hz` (Hz). Series
@@ -97,13 +113,8 @@ def band_from_lowpass(circuit: Circuit, fc_hz: float, response: str, band_hz: tu
         for kind, v in (("L", e.l_h), ("C", e.c_f)):
             if v is None:
                 continue
-            x = wc * v  # the element's reactance (L) or susceptance (C) at p = 1
-            series = (kind == "L") == (response == "bandpass")
-            if kind == "L":
-                l_h, c_f = (x / bw, bw / (x * w0sq)) if response == "bandpass" else (x * bw / w0sq, 1 / (x * bw))
-            else:
-                l_h, c_f = (bw / (x * w0sq), x / bw) if response == "bandpass" else (1 / (x * bw), x * bw / w0sq)
-            if series:
+            shape, l_h, c_f = resonator(kind, wc * v, response, w0sq, bw)  # wc v: reactance or susceptance at p = 1
+            if shape == "series":
                 slots[(a, nxt)] = {"l_h": l_h}
                 slots[(b, nxt)] = {"c_f": c_f}
                 nxt += 1

@@ -80,6 +80,8 @@ import numpy as np
 from numpy.polynomial import polynomial as P
 from scipy import optimize, signal
 
+from circuitlib.synthesis.band import resonator
+
 __all__ = [
     "FAMILIES",
     "FORMS",
@@ -1120,18 +1122,11 @@ def _leaf_map(response: str, edges: np.ndarray, r0: float):
             return lambda k, v: _leaf(k, v * r0 / w if k == "L" else v / (r0 * w))
         return lambda k, v: _leaf("C", 1.0 / (w * v * r0)) if k == "L" else _leaf("L", r0 / (w * v))
     w0sq, bw = edges[0] * edges[1], edges[1] - edges[0]
-    if response == "bandpass":
-        def bp(k: str, v: float) -> Net:
-            if k == "L":
-                return _combo("series", (_leaf("L", r0 * v / bw), _leaf("C", bw / (r0 * v * w0sq))))
-            return _combo("parallel", (_leaf("L", r0 * bw / (v * w0sq)), _leaf("C", v / (r0 * bw))))
-        return bp
 
-    def bs(k: str, v: float) -> Net:
-        if k == "L":
-            return _combo("parallel", (_leaf("L", r0 * v * bw / w0sq), _leaf("C", 1.0 / (r0 * v * bw))))
-        return _combo("series", (_leaf("L", r0 / (v * bw)), _leaf("C", v * bw / (r0 * w0sq))))
-    return bs
+    def arm(k: str, v: float) -> Net:  # a normalised L (C) has reactance (susceptance) r0 v (v / r0) at the edge
+        shape, l_h, c_f = resonator(k, r0 * v if k == "L" else v / r0, response, w0sq, bw)
+        return _combo(shape, (_leaf("L", l_h), _leaf("C", c_f)))
+    return arm
 
 
 # ----------------------------------------------------------------------------------------------- g-values
