@@ -236,11 +236,6 @@ def _adam(circuits: list[Circuit], mask: FilterMask, cfg: SearchConfig, steps: r
     return out, final
 
 
-def _unknowns(circuit: Circuit) -> int:
-    """The size of a circuit's nodal system: its nodes and one current per inductor."""
-    return circuit.n_nodes + sum(c.kind == "L" for c in circuit.components())
-
-
 def optimise_values(circuits: list[Circuit], mask: FilterMask, cfg: SearchConfig) -> tuple[list[Circuit], np.ndarray]:
     """The normalised `circuits` with their filter parts' values optimised on `mask_loss`, and each one's final
     loss. Successive halving: cfg.steps are run in HALVING_ROUNDS rounds, and after each round only the better
@@ -251,7 +246,7 @@ def optimise_values(circuits: list[Circuit], mask: FilterMask, cfg: SearchConfig
     for r in range(HALVING_ROUNDS):
         if not alive:
             break
-        by_size = sorted(alive, key=lambda i: _unknowns(current[i]))
+        by_size = sorted(alive, key=lambda i: stamping.unknowns(current[i]))
         for k in range(0, len(by_size), CHUNK):  # similar sizes together: a batch is padded to its largest circuit
             part = by_size[k : k + CHUNK]
             tuned, loss = _adam([current[i] for i in part], mask, cfg, range(edges[r], edges[r + 1]))

@@ -17,6 +17,7 @@ in C, so it only adds eigenvalues at infinity.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -50,47 +51,80 @@ class Stamps:
     in_g: np.ndarray
 
 
-def _circuit_stamps(circuit: Circuit, first_element: int) -> tuple[list[tuple], list[tuple[int, float]], int]:
-    """(stamps as (row, col, element, sign, power, in_g), elements as (kind, value), full size) of one circuit."""
-    stamps, elements = [], []
-    l_row = circuit.n_nodes - 1
-    for k, comp in enumerate(circuit.components(), start=first_element):
-        a, b = comp.node_a - 1, comp.node_b - 1  # full index; -1 is ground
-        elements.append((KIND_CODE[comp.kind], comp.value))
-        if comp.kind in "RC":
-            power, in_g = (_INVERSE, True) if comp.kind == "R" else (_VALUE, False)
-            stamps += [(i, j, k, s, power, in_g) for i, j, s in ((a, a, 1), (b, b, 1), (a, b, -1), (b, a, -1))
-                       if i >= 0 and j >= 0]
-            continue
-        for node, s in ((a, 1.0), (b, -1.0)):  # inductor: its current is unknown l_row
-            if node >= 0:
-                stamps += [(node, l_row, k, s, _ONE, True), (l_row, node, k, s, _ONE, True)]
-        stamps.append((l_row, l_row, k, -1.0, _VALUE, False))
-        l_row += 1
-    return stamps, elements, l_row
+def _elements(circuits: Sequence[Circuit]) -> tuple[np.ndarray, np.ndarray]:
+    """((E, 4) int table of circuit, kind code, node a, node b; (E,) values) of every element, circuit by circuit in
+    `Circuit.components()` order (sorted edges, then R, L, C), read straight from the edges."""
+    table, values = [], []
+    add_row, add_value = table.append, values.append
+    for i, circuit in enumerate(circuits):
+        edges = circuit.edges
+        for key in sorted(edges):
+            edge = edges[key]
+            for code, value in enumerate((edge.r_ohm, edge.l_h, edge.c_f)):
+                if value is not None:
+                    add_row((i, code, *key))
+                    add_value(value)
+    return np.array(table, dtype=np.int64).reshape(-1, 4), np.array(values, dtype=float)
 
 
 def stamp(circuits: Sequence[Circuit]) -> Stamps:
-    """The stamps of `circuits`, in order.
+    """The stamps of `circuits`, in order: the elements are read in one Python pass, their stamps laid out with
+    array operations (five slots per element, the ones that touch ground dropped).
 
     >>> from circuitlib.core.circuit import Circuit, Edge
     >>> st = stamp([Circuit(0, {(1, 2): Edge(r_ohm=1e3), (0, 2): Edge(c_f=1e-6)})])
     >>> st.unknowns.tolist(), st.kinds.tolist()  # one unknown (vout); C1 on edge (0, 2) comes before R1 on (1, 2)
     ([1], [2, 0])
     """
-    rows, elements, owner, sizes, unknowns = [], [], [], [], []
-    for i, circuit in enumerate(circuits):
-        stamps, elems, size = _circuit_stamps(circuit, len(elements))
-        rows += [(i, *s) for s in stamps]
-        elements += elems
-        owner += [i] * len(elems)
-        sizes.append(size)
-        unknowns.append(size - 1)
-    table = np.array(rows, dtype=float).reshape(-1, 7)
-    col = lambda j, t=np.int64: table[:, j].astype(t)  # noqa: E731
-    return Stamps(len(circuits), max(sizes), np.array(unknowns, dtype=np.int64),
-                  np.array([k for k, _ in elements], dtype=np.int64), np.array([v for _, v in elements], dtype=float),
-                  np.array(owner, dtype=np.int64), col(0), col(1), col(2), col(3), table[:, 4], col(5), col(6, bool))
+    table, values = _elements(circuits)
+    owner, kinds = table[:, 0], table[:, 1]
+    a, b = table[:, 2] - 1, table[:, 3] - 1  # full indices; -1 is ground
+    nodes = np.array([c.n_nodes for c in circuits], dtype=np.int64)
+    inductor = kinds == KIND_CODE["L"]
+    n_inductors = np.bincount(owner[inductor], minlength=len(circuits))
+    before = np.cumsum(inductor) - inductor - np.concatenate([[0], np.cumsum(n_inductors)[:-1]])[owner]
+    l_row = nodes[owner] - 1 + before  # the row of each inductor's current (meaningless for R and C)
+    # five slots per element: R and C stamp (a,a) (b,b) (a,b) (b,a); an inductor (a,l) (l,a) (b,l) (l,b) (l,l)
+    row = np.where(inductor[:, None], np.stack([a, l_row, b, l_row, l_row], 1), np.stack([a, b, a, b, a], 1))
+    col = np.where(inductor[:, None], np.stack([l_row, a, l_row, b, l_row], 1), np.stack([a, b, b, a, a], 1))
+    sign = np.where(inductor[:, None], [1.0, 1.0, -1.0, -1.0, -1.0], [1.0, 1.0, -1.0, -1.0, 0.0])
+    power = np.where(inductor[:, None], [_ONE, _ONE, _ONE, _ONE, _VALUE],
+                     np.where(kinds == KIND_CODE["R"], _INVERSE, _VALUE)[:, None])
+    in_g = np.where(inductor[:, None], [True, True, True, True, False], (kinds == KIND_CODE["R"])[:, None])
+    used = (row >= 0) & (col >= 0) & (inductor[:, None] | (np.arange(5) < 4))
+    element = np.broadcast_to(np.arange(len(kinds))[:, None], row.shape)
+    sizes = nodes - 1 + n_inductors
+    return Stamps(len(circuits), int(sizes.max()), sizes - 1, kinds, values, owner, owner[element[used]], row[used],
+                  col[used], element[used], sign[used], power[used].astype(np.int64), in_g[used])
+
+
+def unknowns(circuit: Circuit) -> int:
+    """Size of a circuit's reduced nodal system: node voltages other than GND and VIN, plus inductor currents."""
+    return circuit.n_nodes - 2 + sum(e.l_h is not None for e in circuit.edges.values())
+
+
+def subset(st: Stamps, rows: np.ndarray) -> Stamps:
+    """The stamps of the circuits `rows` of `st`, in that order, padded to the largest of them: what `stamp` would
+    give for those circuits alone, without reading them again.
+
+    >>> from circuitlib.core.circuit import Circuit, Edge
+    >>> rcs = [Circuit(0, {(1, 2): Edge(r_ohm=r), (0, 2): Edge(c_f=1e-6)}) for r in (1e3, 2e3, 4e3)]
+    >>> matrices(subset(stamp(rcs), np.array([2, 0])))[0][:, 0, 0].tolist()  # G of 4 kohm, then of 1 kohm
+    [0.00025, 0.001]
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    new = np.full(st.n_circuits, -1)
+    new[rows] = np.arange(len(rows))
+    elements = np.flatnonzero(new[st.owner] >= 0)
+    elements = elements[np.argsort(new[st.owner[elements]], kind="stable")]  # circuit by circuit, in the new order
+    renumber = np.full(len(st.owner), -1)
+    renumber[elements] = np.arange(len(elements))
+    kept = np.flatnonzero(new[st.circuit] >= 0)
+    kept = kept[np.argsort(new[st.circuit[kept]], kind="stable")]
+    sizes = st.unknowns[rows]
+    return Stamps(len(rows), int(sizes.max(initial=0)) + 1, sizes, st.kinds[elements], st.values[elements],
+                  new[st.owner[elements]], new[st.circuit[kept]], st.row[kept], st.col[kept],
+                  renumber[st.element[kept]], st.sign[kept], st.power[kept], st.in_g[kept])
 
 
 def repeat(st: Stamps, n: int) -> Stamps:
@@ -134,8 +168,8 @@ def reduce(g_full: np.ndarray, c_full: np.ndarray, unknowns: np.ndarray) -> tupl
 def matrices(st: Stamps, values: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
     """(G, C, b0, b1, out) of every circuit, shapes (B, n, n) and (B, n), with `values` (default: the circuits')."""
     stamped = stamp_values(st, st.values if values is None else np.asarray(values, dtype=float))
-    g_full = np.zeros((st.n_circuits, st.full_size, st.full_size))
-    c_full = np.zeros_like(g_full)
-    for target, mask in ((g_full, st.in_g), (c_full, ~st.in_g)):
-        np.add.at(target, (st.circuit[mask], st.row[mask], st.col[mask]), stamped[mask])
+    shape = (st.n_circuits, st.full_size, st.full_size)
+    flat = np.ravel_multi_index((st.circuit, st.row, st.col), shape)
+    g_full, c_full = (np.bincount(flat[mask], stamped[mask], minlength=math.prod(shape)).reshape(shape)
+                      for mask in (st.in_g, ~st.in_g))  # summed in stamp order, as np.add.at would
     return reduce(g_full, c_full, st.unknowns)
