@@ -110,3 +110,34 @@ def test_chunks_of_similar_size_keep_every_circuit_in_its_row():
     for row, c in zip(got, circuits):
         want = response_hz(pencil(c), F_HZ)
         assert np.max(np.abs(row - want) / np.abs(want)) < 1e-8
+
+
+def test_rows_of_different_lengths_are_each_their_own_circuits_sweep():
+    """sweep_rows evaluates rows in order of length, each block only as far as its longest row: every row must still
+    be its own circuit on its own grid, and the padding (the last frequency repeated) its value there."""
+    circuits = [tc.butterworth3_lowpass(2e3), tc.twin_t_notch(5e2), tc.rc_lowpass(1e3, 1e-8), tc.wien(3e4)]
+    lengths = [700, 40, 1201, 3]
+    f = np.empty((len(circuits), max(lengths)))
+    for i, n in enumerate(lengths):
+        f[i, :n] = np.geomspace(10.0 * (i + 1), 1e5, n)
+        f[i, n:] = f[i, n - 1]
+    got = sweep.sweep_rows(circuits, f)
+    for row, c, fr in zip(got, circuits, f):
+        want = response_hz(pencil(c), fr)
+        assert np.max(np.abs(row - want) / np.abs(want)) < 1e-8
+
+
+@pytest.mark.parametrize("q", [1e2, 1e4, 1e6])
+def test_high_q_and_widely_spread_values_stay_accurate(q):
+    """Ill-conditioned circuits: a resonance of Q up to 1e6 swept across its peak, and a ladder whose values span
+    eighteen decades (1 pF against 1 Mohm). The factored form must match exact solves there, or fall back to them."""
+    f0 = 1e4
+    f = np.concatenate([np.geomspace(1e2, 1e6, 601), f0 * (1 + np.linspace(-3, 3, 601) / q)])
+    f.sort()
+    circuits = [tc.series_rlc_bandpass(f0, q), tc.series_rlc_lowpass(f0, q),
+                ladder("chebyshev", 7, False, Target(f0, 0.707, 1e6, 7)), tc.parallel_rlc_bandpass(f0, q, z0=1e-2)]
+    got, factored = sweep.sweep_with_report(circuits, f)
+    for row, c in zip(got, circuits):
+        want = response_hz(pencil(c), f)
+        assert np.max(np.abs(row - want) / np.abs(want)) < 1e-7
+    assert factored.any()

@@ -170,9 +170,13 @@ class MaskReport:
 def _grid(lo_hz: float, hi_hz: float, marks_hz: np.ndarray) -> np.ndarray:
     """A log grid from lo to hi at GRID_PPD per decade, plus the band edges and the marks inside."""
     n = max(int(GRID_PPD * math.log10(hi_hz / lo_hz)), 1) + 1
+    f = np.exp(np.linspace(math.log(lo_hz), math.log(hi_hz), n))  # np.geomspace's points, without its overhead
+    f[0], f[-1] = lo_hz, hi_hz
     inside = marks_hz[(marks_hz > lo_hz) & (marks_hz < hi_hz)]
-    f = np.unique(np.concatenate([np.geomspace(lo_hz, hi_hz, n), inside, [lo_hz, hi_hz]]))
-    return f[np.concatenate([[True], np.diff(f) > 1e-9 * f[1:]])]  # near-duplicates would make empty brackets
+    if not len(inside):
+        return f
+    f = np.sort(np.concatenate([f, inside]))
+    return f[np.concatenate([[True], np.diff(f) > 1e-9 * f[1:]])]  # duplicates would make empty brackets
 
 
 def _marks(circuit: Circuit) -> np.ndarray:

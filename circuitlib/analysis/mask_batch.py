@@ -40,38 +40,42 @@ def _rows(circuits: list[Circuit], masks: list[FilterMask], stacked: Stacked) ->
     """(frequencies, kinds, segments), each (B, F): every circuit's band grids end to end, padded by repeating the
     last frequency (kind PAD); a segment number per band, so that refinement never spans two bands."""
     grids = [grids_at_marks(m, marks_of_roots(r)) for m, r in zip(masks, finite_roots(circuits, stacked))]
-    width = max(sum(len(f) for _, f in g) for g in grids)
-    freq = np.empty((len(grids), width))
-    kind = np.full((len(grids), width), PAD)
-    seg = np.full((len(grids), width), -1)
-    for i, g in enumerate(grids):
-        row = np.concatenate([f for _, f in g])
-        freq[i, : len(row)], freq[i, len(row) :] = row, row[-1]
-        kind[i, : len(row)] = np.concatenate([np.full(len(f), PASS if k == "pass" else STOP) for k, f in g])
-        seg[i, : len(row)] = np.concatenate([np.full(len(f), j) for j, (_, f) in enumerate(g)])
+    bands = [f for g in grids for _, f in g]
+    sizes = np.array([len(f) for f in bands])
+    row = np.repeat(np.repeat(np.arange(len(grids)), [len(g) for g in grids]), sizes)  # each point's circuit
+    length = np.bincount(row, minlength=len(grids))
+    col = np.arange(len(row)) - np.repeat(np.cumsum(length) - length, length)
+    points = np.concatenate(bands)
+    freq = np.repeat(points[np.cumsum(length) - 1][:, None], length.max(), axis=1)
+    kind = np.full(freq.shape, PAD)
+    seg = np.full(freq.shape, -1)
+    freq[row, col] = points
+    kind[row, col] = np.repeat([PASS if k == "pass" else STOP for g in grids for k, _ in g], sizes)
+    seg[row, col] = np.repeat([j for g in grids for j in range(len(g))], sizes)
     return freq, kind, seg
 
 
-def _extreme(db: np.ndarray, logf: np.ndarray, use: np.ndarray, seg: np.ndarray, sign: float) -> np.ndarray:
-    """Per row, the largest (sign 1) or smallest (sign -1) of db where `use`, refined by the vertex of the parabola
-    through the extreme sample and its two neighbours when they lie in the same band; -sign * inf for none."""
-    y = np.where(use, sign * db, -np.inf)
-    i = np.argmax(y, axis=1)
-    r = np.arange(len(y))
-    best = y[r, i]
-    inner = (i > 0) & (i < y.shape[1] - 1)
-    j = np.clip(i, 1, y.shape[1] - 2)
-    inner &= (seg[r, j - 1] == seg[r, i]) & (seg[r, j + 1] == seg[r, i]) & np.isfinite(best)
-    x0, x1, x2 = logf[r, j - 1], logf[r, j], logf[r, j + 1]
-    y0, y1, y2 = y[r, j - 1], y[r, j], y[r, j + 1]
+def _extreme(power: np.ndarray, logf: np.ndarray, use: np.ndarray, seg: np.ndarray, sign: float) -> np.ndarray:
+    """Per row of power = (|H| / G_ref)^2, the largest (sign 1) or smallest (sign -1) gain in dB where `use`, refined
+    by the vertex of the parabola (dB against log f) through the extreme sample and its two neighbours when they lie
+    in the same band; -sign * inf for none. The extreme is found on the power, and only the three samples around it
+    are taken to dB."""
+    r = np.arange(len(power))
+    i = np.argmax(np.where(use, sign * power, -np.inf), axis=1)
+    j = np.clip(i, 1, power.shape[1] - 2)
+    cols = np.stack([j - 1, j, j + 1], axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
+        y = sign * 10 * np.log10(np.maximum(power[r[:, None], cols], 1e-300))  # dB of the three samples
+        best = np.where(use[r, i], sign * 10 * np.log10(np.maximum(power[r, i], 1e-300)), -np.inf)
+        inner = (i > 0) & (i < power.shape[1] - 1) & np.isfinite(best)
+        inner &= (seg[r, j - 1] == seg[r, i]) & (seg[r, j + 1] == seg[r, i])
+        (x0, x1, x2), (y0, y1, y2) = logf[r[:, None], cols].T, y.T
         d01, d12 = (y1 - y0) / (x1 - x0), (y2 - y1) / (x2 - x1)
         a = (d12 - d01) / (x2 - x0)
         xv = 0.5 * (x0 + x1) - d01 / (2 * a)
         yv = y0 + d01 * (xv - x0) + a * (xv - x0) * (xv - x1)
     ok = inner & (a < 0) & (xv > x0) & (xv < x2) & np.isfinite(yv)
-    best = np.where(ok, np.maximum(best, yv), best)
-    return sign * best
+    return sign * np.where(ok, np.maximum(best, yv), best)
 
 
 def verify_batch(circuits: list[Circuit], masks: list[FilterMask]) -> BatchReport:
@@ -91,11 +95,11 @@ def verify_batch(circuits: list[Circuit], masks: list[FilterMask]) -> BatchRepor
     floor = min(10 ** (-(m.attenuation_db + 20.0) / 20.0) * m.g_ref for m in masks)  # as `tolerance.check_floor`
     h = sweep_rows(circuits, freq, floor=floor, stacked=stacked)
     g_ref = np.array([m.g_ref for m in masks])[:, None]
-    db = 20 * np.log10(np.maximum(np.abs(h), 1e-300) / g_ref)
+    power = (h.real**2 + h.imag**2) / g_ref**2
     logf = np.log10(freq)
-    pmin = _extreme(db, logf, kind == PASS, seg, -1.0)
-    pmax = _extreme(db, logf, kind == PASS, seg, 1.0)
-    smax = _extreme(db, logf, kind == STOP, seg, 1.0)
+    pmin = _extreme(power, logf, kind == PASS, seg, -1.0)
+    pmax = _extreme(power, logf, kind == PASS, seg, 1.0)
+    smax = _extreme(power, logf, kind == STOP, seg, 1.0)
     ripple = np.array([m.ripple_db for m in masks])
     atten = np.array([m.attenuation_db for m in masks])
     margin = np.minimum.reduce([ripple - pmax, pmin + ripple, -atten - smax])

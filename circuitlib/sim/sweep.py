@@ -112,7 +112,8 @@ def _product(s: np.ndarray, roots: np.ndarray, present: np.ndarray, out: np.ndar
     packed = np.take_along_axis(roots, np.argsort(~present, axis=1, kind="stable"), 1)[order]
     count = count[order]
     rows_s = s[order] if s.ndim == 2 else s
-    acc, factor = out if in_order else work[0][: len(roots)], work[1][: len(roots)]
+    width = out.shape[-1]
+    acc, factor = out if in_order else work[0][: len(roots), :width], work[1][: len(roots), :width]
     acc[np.count_nonzero(count):] = 1.0  # rows with no root at all
     for k in range(int(count.max(initial=0))):
         n = int(np.count_nonzero(count > k))
@@ -125,8 +126,9 @@ def _product(s: np.ndarray, roots: np.ndarray, present: np.ndarray, out: np.ndar
 
 
 def _buffers(n_rows: int, n_f: int) -> tuple[np.ndarray, ...]:
-    """Three (n_rows, F) complex scratch arrays for `_Factored.at`, allocated once and reused chunk after chunk."""
-    return tuple(np.empty((n_rows, n_f), dtype=complex) for _ in range(3))
+    """Four (n_rows, F) complex scratch arrays for `_Factored.at` (three) and `_evaluate` (one), allocated once and
+    reused chunk after chunk."""
+    return tuple(np.empty((n_rows, n_f), dtype=complex) for _ in range(4))
 
 
 def _exact(g, c, b0, b1, out, s: np.ndarray) -> np.ndarray:
@@ -160,7 +162,7 @@ class _Factored:
         work = work or _buffers(*shape)
         with np.errstate(all="ignore"):
             _product(s, self.zeros[rows], self.has_z[rows], out, work[:2])
-            den = _product(s, self.poles[rows], self.has_p[rows], work[2][: len(rows)], work[:2])
+            den = _product(s, self.poles[rows], self.has_p[rows], work[2][: len(rows), : shape[1]], work[:2])
             out *= self.gain[rows, None]
             out /= den
         return out
@@ -216,13 +218,7 @@ def _batch_matrices(mats: tuple[np.ndarray, ...], sigma: np.ndarray, f_hz: np.nd
     result = np.empty((len(g), f_hz.shape[-1]), dtype=complex) if result is None else result
     first = _factor(mats, sigma, s_check, h_check, floor, roots)
     ok = np.flatnonzero(first.ok)
-    step = len(work[0]) if work else len(g)  # as many rows at a time as `work` holds
-    for k in range(0, len(ok), step):
-        part = ok[k : k + step]
-        if len(ok) == len(g):  # the usual case: straight into the result
-            first.at(s, part, result[k : k + step], work)
-        else:
-            result[part] = first.at(pick(s, part), part, work=work)
+    _evaluate(first, s, ok, result, work or _buffers(len(g), s.shape[-1]))
     factored = first.ok.copy()
     retry = np.flatnonzero(~first.ok)
     if len(retry):
@@ -236,6 +232,30 @@ def _batch_matrices(mats: tuple[np.ndarray, ...], sigma: np.ndarray, f_hz: np.nd
     return result, factored
 
 
+def _evaluate(form: _Factored, s: np.ndarray, ok: np.ndarray, result: np.ndarray, work: tuple[np.ndarray, ...]) -> None:
+    """H of the circuits `ok` of `form` into their rows of `result`, as many at a time as `work` holds. With a grid per
+    circuit (s of shape (B, F), each row padded by repeating its last frequency), the rows go in order of their
+    length, and each block is evaluated only as far as its longest row."""
+    step = len(work[0])
+    if s.ndim == 1:
+        for k in range(0, len(ok), step):
+            part = ok[k : k + step]
+            if len(ok) == len(result):  # the usual case: straight into the result
+                form.at(s, part, result[k : k + step], work)
+            else:
+                result[part] = form.at(s, part, work=work)
+        return
+    differs = np.concatenate([np.ones((len(s), 1), dtype=bool), s[:, :-1] != s[:, -1:]], axis=1)  # (B, F)
+    length = s.shape[1] - np.argmax(differs[:, ::-1], axis=1)  # the last point unlike the row's last one, and that
+    by_length = ok[np.argsort(length[ok], kind="stable")]
+    for k in range(0, len(by_length), step):
+        part = by_length[k : k + step]
+        width = int(length[part].max())
+        h = form.at(s[part, :width], part, work[3][: len(part), :width], work)
+        result[part, :width] = h
+        result[part, width:] = h[:, -1:]  # the padding repeats the last frequency
+
+
 def sweep_hz(circuits: list[Circuit], f_hz: np.ndarray, chunk: int = CHUNK) -> np.ndarray:
     """H(j 2 pi f) for every circuit and frequency, (B, F) complex, `chunk` circuits at a time. Circuits whose
     factored form misses the exact solves at the check points by more than CHECK_RTOL are solved exactly."""
@@ -244,22 +264,23 @@ def sweep_hz(circuits: list[Circuit], f_hz: np.ndarray, chunk: int = CHUNK) -> n
 
 def sweep_with_report(circuits: list[Circuit], f_hz: np.ndarray, chunk: int = CHUNK) -> tuple[np.ndarray, np.ndarray]:
     """`sweep_hz` plus a (B,) mask of the circuits evaluated from their factored form (the rest: exact solves).
-    Circuits are stamped and factored in groups of equal size (`size_groups`), so that none is padded up to a much
-    larger one (dense solves and eigenvalues cost the cube of the padded size; most circuits have 2 or 3 unknowns, a
-    few have 12), and their factored forms are evaluated `chunk` rows at a time, so that the work arrays (chunk x
-    points, complex) stay near the cache."""
+    Circuits are factored in groups of about equal size (`stack`), and their factored forms evaluated `chunk` rows at
+    a time, so that the work arrays (chunk x points, complex) stay near the cache."""
     f_hz = np.asarray(f_hz, dtype=float)
-    h = np.empty((len(circuits), len(f_hz)), dtype=complex)
-    factored = np.empty(len(circuits), dtype=bool)
-    if not circuits:
-        return h, factored
-    st = stamping.stamp(circuits)  # read once; each group's stamps are a subset
-    groups = size_groups(st.unknowns.tolist())
-    block = np.empty((max(map(len, groups)), len(f_hz)), dtype=complex)
-    work = _buffers(min(chunk, len(circuits)), len(f_hz))
-    for rows in groups:
-        g, c, b0, b1, out, sigma = _stack(stamping.subset(st, rows))
-        _, factored[rows] = _batch_matrices((g, c, b0, b1, out), sigma, f_hz, result=block[: len(rows)], work=work)
+    return _sweep_groups(stack(circuits), f_hz, CHECK_FLOOR, chunk)
+
+
+def _sweep_groups(stacked: Stacked, f_hz: np.ndarray, floor: float, chunk: int = CHUNK) -> tuple[np.ndarray, ...]:
+    """(H, factored) of every stacked circuit, group by group, on f_hz (F,) or on a row of f_hz (B, F) each."""
+    n = sum(map(len, stacked.groups))
+    h = np.empty((n, f_hz.shape[-1]), dtype=complex)
+    factored = np.empty(n, dtype=bool)
+    block = np.empty((max(map(len, stacked.groups), default=0), f_hz.shape[-1]), dtype=complex)
+    work = _buffers(min(chunk, n), f_hz.shape[-1])
+    roots = stacked.roots or [None] * len(stacked.groups)
+    for rows, (mats, sigma), known in zip(stacked.groups, stacked.parts, roots):
+        f_rows = f_hz[rows] if f_hz.ndim == 2 else f_hz
+        _, factored[rows] = _batch_matrices(mats, sigma, f_rows, floor, known, result=block[: len(rows)], work=work)
         h[rows] = block[: len(rows)]
     return h, factored
 
@@ -286,38 +307,57 @@ def size_groups(sizes: list[int], least: int = GROUP_LEAST, most: int = GROUP_MO
 
 @dataclass
 class Stacked:
-    """The stacked nodal pencils of a list of circuits, their frequency scales, and their roots at those shifts once
-    `finite_roots` has found them: what `finite_roots` and `sweep_rows` share."""
+    """A list of circuits stamped once and split into groups of about equal size (`size_groups`), so that none is
+    padded up to a much larger one (dense solves and eigenvalues cost the cube of the padded size; most circuits
+    have 2 or 3 unknowns, a few have 12): each group's circuit indices, its stacked nodal pencils and frequency
+    scales, and its roots at those shifts once `finite_roots` has found them (what `finite_roots` and `sweep_rows`
+    share)."""
 
-    mats: tuple[np.ndarray, ...]
-    sigma: np.ndarray
-    roots: tuple[np.ndarray, ...] | None = None
+    groups: list[np.ndarray]
+    parts: list[tuple[tuple[np.ndarray, ...], np.ndarray]]  # (G, C, b0, b1, out), sigma
+    roots: list[tuple[np.ndarray, ...]] | None = None
 
 
 def stack(circuits: list[Circuit]) -> Stacked:
-    """`circuits` stamped once, for `finite_roots` and then `sweep_rows`."""
-    *mats, sigma = _stack(circuits)
-    return Stacked(tuple(mats), sigma)
+    """`circuits` stamped once (each group's stamps are a subset), for `finite_roots` and then `sweep_rows`."""
+    if not circuits:
+        return Stacked([], [])
+    st = stamping.stamp(circuits)
+    groups = size_groups(st.unknowns.tolist())
+    parts = []
+    for rows in groups:
+        *mats, sigma = _stack(stamping.subset(st, rows))
+        parts.append((tuple(mats), sigma))
+    return Stacked(groups, parts)
 
 
 def finite_roots(circuits: list[Circuit], stacked: Stacked | None = None) -> list[np.ndarray]:
-    """The finite poles and zeros (rad/s, together) of every circuit, from one batch of eigenvalue problems (the
-    roots of the factored form, before its check against exact solves); `stacked` is `stack(circuits)`, which
-    keeps them for `sweep_rows`."""
+    """The finite poles and zeros (rad/s, together) of every circuit, from one batch of eigenvalue problems per size
+    group (the roots of the factored form, before its check against exact solves); `stacked` is `stack(circuits)`,
+    which keeps them for `sweep_rows`."""
     stacked = stacked or stack(circuits)
-    try:
-        stacked.roots = _roots(stacked.mats, stacked.sigma)
-    except np.linalg.LinAlgError:  # a shift on a root of some circuit: each circuit on its own
-        return [np.concatenate([(pz := poles_zeros(x)).poles, pz.zeros]) for x in circuits]
-    poles, has_p, zeros, has_z = stacked.roots
-    return [np.concatenate([p[hp], z[hz]]) for p, hp, z, hz in zip(poles, has_p, zeros, has_z)]
+    out: list[np.ndarray] = [np.zeros(0, dtype=complex)] * len(circuits)
+    found = []
+    for rows, (mats, sigma) in zip(stacked.groups, stacked.parts):
+        try:
+            roots = _roots(mats, sigma)
+        except np.linalg.LinAlgError:  # a shift on a root of some circuit: each circuit of the group on its own
+            roots = None
+            for i in rows:
+                out[i] = np.concatenate([(pz := poles_zeros(circuits[i])).poles, pz.zeros])
+        else:
+            for i, p, hp, z, hz in zip(rows, *roots):
+                out[i] = np.concatenate([p[hp], z[hz]])
+        found.append(roots)
+    stacked.roots = found
+    return out
 
 
 def sweep_rows(circuits: list[Circuit], f_hz: np.ndarray, floor: float = CHECK_FLOOR,
                stacked: Stacked | None = None) -> np.ndarray:
-    """H(j 2 pi f) of each circuit on its own row of `f_hz` (B, F), (B, F) complex: one batch (stamped and factored
-    together), each circuit checked against exact solves across its own row, with the same fallback as `sweep_hz`;
-    `stacked` is `stack(circuits)` when the caller has it.
+    """H(j 2 pi f) of each circuit on its own row of `f_hz` (B, F), (B, F) complex: stamped and factored together
+    (by size group), each circuit checked against exact solves across its own row, with the same fallback as
+    `sweep_hz`; `stacked` is `stack(circuits)` when the caller has it.
 
     >>> from circuitlib.core.circuit import Circuit, Edge
     >>> rcs = [Circuit(0, {(1, 2): Edge(r_ohm=r), (0, 2): Edge(c_f=1e-6)}) for r in (1e3, 2e3)]
@@ -328,8 +368,7 @@ def sweep_rows(circuits: list[Circuit], f_hz: np.ndarray, floor: float = CHECK_F
     f_hz = np.asarray(f_hz, dtype=float)
     if f_hz.shape[0] != len(circuits):
         raise ValueError(f"f_hz has {f_hz.shape[0]} rows for {len(circuits)} circuits")
-    stacked = stacked or stack(circuits)
-    return _batch_matrices(stacked.mats, stacked.sigma, f_hz, floor, stacked.roots)[0]
+    return _sweep_groups(stacked or stack(circuits), f_hz, floor)[0]
 
 
 def sweep_values(circuit: Circuit, values: np.ndarray, f_hz: np.ndarray, chunk: int = 256,
