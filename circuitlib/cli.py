@@ -313,7 +313,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         if getattr(args, name) is not None and getattr(args, name) < 1:
             raise CircuitlibError(f"--{name} must be a positive integer")
     out = run(args.quick, Path(args.dataset) if args.dataset else DATASET, args.seed,
-              (args.circuits, args.specs, args.graphs, args.masks))
+              (args.circuits, args.specs, args.graphs, args.masks), with_curves=args.curves)
     if args.json:
         print(json.dumps(out))
         return 0
@@ -321,6 +321,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
     print(f"  ngspice {out['ngspice_circuits_per_s']:.0f} circuits/s, nodal solver {out['mna_circuits_per_s']:.0f}"
           f" circuits/s: {out['mna_vs_ngspice_throughput']:.1f}x, max rel disagreement"
           f" {out['mna_vs_ngspice_max_rel_err']:.1e}")
+    print(f"  order-10 ladders, {out['order10_circuits']} circuits: ngspice {out['order10_ngspice_circuits_per_s']:.0f}"
+          f" circuits/s, nodal solver {out['order10_mna_circuits_per_s']:.0f} circuits/s:"
+          f" {out['order10_mna_vs_ngspice_throughput']:.1f}x, max rel disagreement"
+          f" {out['order10_mna_vs_ngspice_max_rel_err']:.1e}")
     print(f"generation, {out['generate_specs']} specifications: refined {out['generate_refined_median_ms']:.0f} ms,"
           f" knn {out['generate_knn_median_ms']:.0f} ms median ({out['generate_refined_vs_knn_latency']:.1f}x)")
     print(f"mask design, {out['mask_design_masks']} masks: best classical design verified in ngspice in"
@@ -341,6 +345,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
               f" {out['design_generative_median_ms'] / 1e3:.1f} s median, the same search without a model"
               f" {out['design_search_median_ms'] / 1e3:.1f} s, classical {out['mask_design_median_ms']:.0f} ms"
               f" ({out['design_generative_vs_classical_latency']:.0f}x classical's time)")
+    for axis, rows in out.get("curves", {}).items():
+        size = next(iter(rows[0]))
+        print(f"cost against {axis} ({size}: nodal solver s, ngspice s): " + ", ".join(
+            f"{r[size]}: {r['mna_s']:.3g}, " + ("-" if r["ngspice_s"] is None else f"{r['ngspice_s']:.3g}") for r in rows))
     print(f"machine: {out['machine']}; GPU: {out['gpu'] or 'none'}")
     return 0
 
@@ -480,6 +488,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--specs", type=int, help="specifications in the generation benchmark (default 200 quick, 400)")
     b.add_argument("--graphs", type=int, help="graphs in the training benchmark (default 512 quick, 2048)")
     b.add_argument("--masks", type=int, help="masks in the mask-design benchmark (default 12 quick, 40)")
+    b.add_argument("--curves", action="store_true",
+                   help="add cost against size (circuits, points, order, Monte Carlo samples) with ngspice beside it")
     b.set_defaults(func=cmd_bench)
     return parser
 

@@ -34,7 +34,8 @@ from circuitlib.learn import dataset, training
 from circuitlib.learn.models import CircuitVAE, ModelConfig
 from circuitlib.report.mask_study import MaskGrid, random_masks
 from circuitlib.sim.spice import simulate
-from circuitlib.sim.sweep import sweep_hz, sweep_with_report
+from circuitlib.sim.sweep import STREAM_BLOCK, sweep_blocks, sweep_hz, sweep_with_report
+from circuitlib.synthesis.families import Target, ladder
 
 SEED_SWEEP = AcSweep("dec", 200, 1.0, 1e6)
 
@@ -55,18 +56,36 @@ def circuits(dataset_dir: Path, n: int, seed: int) -> list:
     return [dataset.circuit_from_record(r) for r in bench_records(dataset_dir, n, seed)]
 
 
-def simulation(circuits: list, sweep: AcSweep = SEED_SWEEP, repeats: int = 3) -> dict:
+def simulation(circuits: list, sweep: AcSweep = SEED_SWEEP, repeats: int = 5, prefix: str = "") -> dict:
     """Circuits per second for ngspice and the factored sweep on the same circuits and frequencies: both warmed
-    up on one circuit outside the timing (ngspice loaded, numpy's solvers touched), best of `repeats` runs each."""
+    up on one circuit outside the timing (ngspice loaded, numpy's solvers touched), best of `repeats` runs each;
+    keys start with `prefix` (the order-10 ladders' "order10_")."""
     f_hz = simulate(circuits[0], sweep).f_hz
     sweep_with_report(circuits[:1], f_hz)
     t_spice, spice = best_of(lambda: [simulate(c, sweep) for c in circuits], repeats)
     t_ours, (ours, factored) = best_of(lambda: sweep_with_report(circuits, f_hz), repeats)
     ref = np.stack([r.h for r in spice])
     err = np.abs(ours - ref) / np.maximum(np.abs(ref), 1e-300)
-    return {"circuits": len(circuits), "sweep_points": len(f_hz), "ngspice_circuits_per_s": len(circuits) / t_spice,
-            "mna_circuits_per_s": len(circuits) / t_ours, "mna_vs_ngspice_throughput": t_spice / t_ours,
-            "mna_vs_ngspice_max_rel_err": float(err.max()), "mna_exact_fallback_share": float(1 - factored.mean())}
+    key = {"circuits": f"{prefix}circuits", "points": f"{prefix}sweep_points"} if prefix else {
+        "circuits": "circuits", "points": "sweep_points"}
+    return {key["circuits"]: len(circuits), key["points"]: len(f_hz),
+            f"{prefix}ngspice_circuits_per_s": len(circuits) / t_spice,
+            f"{prefix}mna_circuits_per_s": len(circuits) / t_ours,
+            f"{prefix}mna_vs_ngspice_throughput": t_spice / t_ours,
+            f"{prefix}mna_vs_ngspice_max_rel_err": float(err.max()),
+            f"{prefix}mna_exact_fallback_share": float(1 - factored.mean())}
+
+
+LADDER_KINDS = ("butterworth", "chebyshev", "bessel")
+
+
+def ladders(n: int, order: int, seed: int = 0) -> list:
+    """n classical ladders of `order` (`synthesis.families.ladder`): Butterworth, Chebyshev or Bessel, lowpass or
+    highpass, with cutoffs from 100 Hz to 100 kHz and source resistances from 50 ohm to 10 kohm drawn from `seed`."""
+    rng = np.random.default_rng(seed)
+    return [ladder(LADDER_KINDS[rng.integers(3)], order, bool(rng.integers(2)),
+                   Target(float(10 ** rng.uniform(2, 5)), 0.707, float(10 ** rng.uniform(np.log10(50), 4)), order))
+            for _ in range(n)]
 
 
 def generation(n_specs: int, seed: int = 0) -> dict:
@@ -93,8 +112,9 @@ def generation(n_specs: int, seed: int = 0) -> dict:
 
 def mask_design_speed(n_masks: int, seed: int = 0) -> dict:
     """Milliseconds from a mask to its best classical design verified in ngspice (`design(mask, n=1)`: every family
-    and form synthesised, verified exactly fewest parts first until the best is known, the best verified in ngspice), median and worst over `n_masks`
-    masks; and on the designs found, the exact verification against the ngspice verification of the same circuit."""
+    and form synthesised, verified exactly fewest parts first until the best is known, the best verified in ngspice),
+    median and worst over `n_masks` masks; and on the designs found, the exact verification against the ngspice
+    verification of the same circuit."""
     masks = random_masks(MaskGrid(count=n_masks, seed=seed))
     design(masks[0], n=1)  # warm: ngspice loaded
     ms, mna_s, spice_s = [], 0.0, 0.0
@@ -184,13 +204,16 @@ def training_speed(dataset_dir: Path, n_graphs: int, seed: int = 0) -> dict:
     return {"train_graphs_per_s": len(graphs) / epoch_cost(graphs, 96, seed), "train_graphs": len(graphs)}
 
 
-def run(quick: bool, dataset_dir: Path, seed: int = 0, sizes: tuple[int | None, ...] = (None,) * 4) -> dict:
-    """Every figure of the benchmark; `sizes` overrides (circuits, specifications, training graphs, masks)."""
+def run(quick: bool, dataset_dir: Path, seed: int = 0, sizes: tuple[int | None, ...] = (None,) * 4,
+        with_curves: bool = False) -> dict:
+    """Every figure of the benchmark; `sizes` overrides (circuits, specifications, training graphs, masks);
+    `with_curves` adds the cost curves (`curves`) under "curves"."""
     default = (200, 200, 512, 12) if quick else (1000, 400, 2048, 40)
     spice_samples = 50 if quick else 200
     n_circuits, n_specs, n_graphs, n_masks = (given or d for given, d in zip(tuple(sizes) + (None,) * 4, default))
     out = {"quick": quick, **machine()}
     out.update(simulation(circuits(dataset_dir, n_circuits, seed)))
+    out.update(simulation(ladders(max(10, n_circuits // 5), 10, seed), prefix="order10_"))
     out.update(generation(n_specs, seed))
     out.update(mask_design_speed(n_masks, seed))
     out.update(mask_verify_speed(4 * n_masks, seed))
@@ -202,11 +225,14 @@ def run(quick: bool, dataset_dir: Path, seed: int = 0, sizes: tuple[int | None, 
     out["design_classical_median_ms"] = out["mask_design_median_ms"]
     why = out.pop("why_no_generative", None)
     if out["design_generative_median_ms"] is not None:
-        out["design_generative_vs_classical_latency"] = out["design_generative_median_ms"] / out["mask_design_median_ms"]
+        gen_ms = out["design_generative_median_ms"]
+        out["design_generative_vs_classical_latency"] = gen_ms / out["mask_design_median_ms"]
         out["design_generative_vs_search_latency"] = out["design_generative_median_ms"] / out["design_search_median_ms"]
     out["null_reasons"] = {**({k: why for k in ("design_generative_median_ms", "design_search_median_ms",
                                                  "generative_candidates_per_s")} if why else {}),
                            **({"gpu": "torch sees no GPU"} if out["gpu"] is None else {})}
+    if with_curves:
+        out["curves"] = curves(quick, dataset_dir, seed)
     return out
 
 
@@ -240,6 +266,91 @@ def sweep_cost(circuits: list, points_per_decade: int) -> dict:
     f_hz = simulate(circuits[0], sweep).f_hz
     return {"ngspice_s": seconds(lambda: [simulate(c, sweep) for c in circuits], repeats=3),
             "mna_s": seconds(lambda: sweep_hz(circuits, f_hz), repeats=3)}
+
+
+def streamed_sweep_s(circuits: list, f_hz: np.ndarray) -> float:
+    """Seconds to sweep `circuits` block by block (`sweep_blocks`), keeping only each circuit's peak |H|: the memory
+    stays at one block's however many circuits there are."""
+    def run() -> np.ndarray:
+        peak = np.empty(len(circuits))
+        for part, h in sweep_blocks(circuits, f_hz):
+            peak[part] = np.abs(h).max(axis=1)
+        return peak
+    return seconds(run)
+
+
+def count_cost(circuits: list, counts: list[int], ngspice_up_to: int) -> list[dict]:
+    """Seconds for the factored sweep (streamed) and ngspice against the number of circuits on the seed's sweep, the
+    given circuits repeated in turn up to each count; ngspice only up to `ngspice_up_to` circuits (it runs ~650 a
+    second here), None above with the reason in `why_no_ngspice`."""
+    f_hz = simulate(circuits[0], SEED_SWEEP).f_hz
+    sweep_hz(circuits[:1], f_hz)
+    rows = []
+    for n in counts:
+        batch = [circuits[i % len(circuits)] for i in range(n)]
+        streamed = n > STREAM_BLOCK
+        row = {"n": n, "streamed": streamed,
+               "mna_s": streamed_sweep_s(batch, f_hz) if streamed else seconds(lambda b=batch: sweep_hz(b, f_hz), 3)}
+        if n <= ngspice_up_to:
+            row["ngspice_s"] = seconds(lambda b=batch: [simulate(c, SEED_SWEEP) for c in b], 3 if n <= 100 else 1)
+        else:
+            row["ngspice_s"], row["why_no_ngspice"] = None, f"not run above {ngspice_up_to} circuits"
+        rows.append(row)
+    return rows
+
+
+def order_cost(orders: list[int], n: int, seed: int = 0) -> list[dict]:
+    """Seconds for ngspice and for the factored sweep on `n` classical ladders (`ladders`) of each order, on the
+    seed's sweep: how each engine's cost grows with circuit order."""
+    f_hz = simulate(ladders(1, 2, seed)[0], SEED_SWEEP).f_hz
+    rows = []
+    for order in orders:
+        batch = ladders(n, order, seed)
+        sweep_hz(batch[:1], f_hz)
+        rows.append({"order": order, "mna_s": seconds(lambda b=batch: sweep_hz(b, f_hz), 3),
+                     "ngspice_s": seconds(lambda b=batch: [simulate(c, SEED_SWEEP) for c in b], 1)})
+    return rows
+
+
+def montecarlo_cost(samples: list[int], ngspice_samples: list[int], seed: int = 0) -> list[dict]:
+    """Seconds for the batched yield (`tolerance_yield`, 5 % normal parts) of YIELD_MASK's order-7 Chebyshev I ladder
+    against the number of samples, and for ngspice verifying the same samples one by one at the counts in
+    `ngspice_samples` (None elsewhere, with the reason)."""
+    (best,) = design(YIELD_MASK, n=1, family="chebyshev1", ngspice=False)
+    tolerance_yield(best.circuit, YIELD_MASK, Tolerance(r=0.05, l=0.05, c=0.05, samples=8, seed=seed))  # warm
+    rows = []
+    for n in samples:
+        tol = Tolerance(r=0.05, l=0.05, c=0.05, samples=n, seed=seed)
+        row = {"samples": n, "mna_s": seconds(lambda t=tol: tolerance_yield(best.circuit, YIELD_MASK, t), 3)}
+        if n in ngspice_samples:
+            values = sampled_values(best.circuit, tol)[0]
+            row["ngspice_s"] = seconds(lambda v=values: [verify_ngspice(best.circuit.with_values(x), YIELD_MASK)
+                                                         for x in v])
+        else:
+            row["ngspice_s"], row["why_no_ngspice"] = None, "not run at this count"
+        rows.append(row)
+    return rows
+
+
+CURVE_SIZES = {  # the cost curves' axes: (quick, full)
+    "counts": ([1, 10, 100, 1000, 10_000, 100_000], [1, 10, 100, 1000, 10_000, 100_000]),
+    "ngspice_up_to": (1000, 10_000),
+    "points_per_decade": ([25, 50, 100, 200, 400], [25, 50, 100, 200, 400, 800]),
+    "orders": ([2, 4, 6, 8, 10], [2, 3, 4, 5, 6, 7, 8, 9, 10]),
+    "samples": ([10, 30, 100, 1000, 10_000], [10, 30, 100, 300, 1000, 10_000, 100_000]),
+    "ngspice_samples": ([10, 30, 100], [10, 30, 100, 300]),
+}
+
+
+def curves(quick: bool, dataset_dir: Path, seed: int = 0) -> dict[str, list[dict]]:
+    """Cost against size on every axis, each with ngspice beside it: circuits (1 to 1e5, streamed above one block),
+    sweep points, circuit order (2 to 10) and Monte Carlo samples."""
+    size = {k: v[0] if quick else v[1] for k, v in CURVE_SIZES.items()}
+    pool = circuits(dataset_dir, 1000, seed)
+    return {"circuits": count_cost(pool, size["counts"], size["ngspice_up_to"]),
+            "points": [{"points_per_decade": p, **sweep_cost(pool[:50], p)} for p in size["points_per_decade"]],
+            "order": order_cost(size["orders"], 50, seed),
+            "montecarlo": montecarlo_cost(size["samples"], size["ngspice_samples"], seed)}
 
 
 def dataset_cost(n_circuits: int, workers: int = 2, seed: int = 0) -> float:

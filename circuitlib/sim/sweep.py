@@ -15,6 +15,7 @@ degrades.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +32,7 @@ CLUSTER_TOL = 1e-9  # a ring of roots is one multiple root when its polynomial i
 CLUSTER_RADIUS = 0.05  # rings are looked for within this share of the circuit's frequency scale
 CHUNK = 96  # rows evaluated together: measured fastest between 64 and 128 on the seed's sweep (1,201 points)
 GROUP_LEAST, GROUP_MOST = 64, 1024  # circuits factored together (size_groups)
+STREAM_BLOCK = 4096  # circuits per block of `sweep_blocks`: 79 MB of H at 1,201 points
 
 
 def _stack(circuits: list[Circuit] | stamping.Stamps) -> tuple[np.ndarray, ...]:
@@ -260,6 +262,21 @@ def sweep_hz(circuits: list[Circuit], f_hz: np.ndarray, chunk: int = CHUNK) -> n
     """H(j 2 pi f) for every circuit and frequency, (B, F) complex, `chunk` circuits at a time. Circuits whose
     factored form misses the exact solves at the check points by more than CHECK_RTOL are solved exactly."""
     return sweep_with_report(circuits, f_hz, chunk)[0]
+
+
+def sweep_blocks(circuits: list[Circuit], f_hz: np.ndarray, block: int = STREAM_BLOCK
+                 ) -> Iterator[tuple[slice, np.ndarray]]:
+    """`sweep_hz` `block` circuits at a time, as (the circuits' slice, their H (block, F)): for more circuits than
+    their whole H would fit in memory (16 bytes a point; 1e6 circuits at 1,201 points are 19 GB), the caller keeps
+    what it needs of each block, and the memory stays at one block's, whatever the number of circuits.
+
+    >>> from circuitlib.core.circuit import Circuit, Edge
+    >>> rcs = [Circuit(0, {(1, 2): Edge(r_ohm=r), (0, 2): Edge(c_f=1e-6)}) for r in (1e3, 2e3, 4e3)]
+    >>> [(part.start, h.shape) for part, h in sweep_blocks(rcs, np.array([10.0, 100.0]), block=2)]
+    [(0, (2, 2)), (2, (1, 2))]
+    """
+    for k in range(0, len(circuits), block):
+        yield slice(k, min(k + block, len(circuits))), sweep_hz(circuits[k : k + block], f_hz)
 
 
 def sweep_with_report(circuits: list[Circuit], f_hz: np.ndarray, chunk: int = CHUNK) -> tuple[np.ndarray, np.ndarray]:
