@@ -353,12 +353,6 @@ def curves(quick: bool, dataset_dir: Path, seed: int = 0) -> dict[str, list[dict
             "montecarlo": montecarlo_cost(size["samples"], size["ngspice_samples"], seed)}
 
 
-def dataset_cost(n_circuits: int, workers: int = 2, seed: int = 0) -> float:
-    """Seconds to generate, label and verify n_circuits records (nothing written)."""
-    cfg = dataset.DatasetConfig(n_circuits=max(10, n_circuits), seed=seed, workers=workers)
-    return seconds(lambda: sum(1 for _ in dataset.generate(cfg, progress=False)))
-
-
 def epoch_cost(graphs: list, dim: int, seed: int = 0) -> float:
     """Seconds for one training epoch over `graphs` of the production architecture at width `dim` (2 threads)."""
     cfg = training.TrainConfig(model={"latent_groups": (8, 8, 16), "dim": dim, "conditional": True,
