@@ -8,7 +8,6 @@ A checkpoint (safetensors + meta.json) is written atomically after every epoch.
 from __future__ import annotations
 
 import math
-import os
 import time
 from pathlib import Path
 
@@ -18,13 +17,13 @@ from torch_geometric.data import Batch
 from tqdm import tqdm
 
 from circuitlib.core.circuit import Circuit
-from circuitlib.core.errors import CircuitlibError
 from circuitlib.core.records import main_figures
 from circuitlib.learn import checkpoint, graphs
 from circuitlib.learn.dataset import circuit_from_record
 from circuitlib.learn.models import CircuitVAE, ModelConfig
 from circuitlib.learn.models.vae import LossWeights
 from circuitlib.learn.prototype import PROTOTYPE_F_HZ, prototype
+from circuitlib.sim.differentiable import resolve_device
 
 TERMS = ("node", "edge", "value", "connectivity", "kl")
 
@@ -38,21 +37,6 @@ class TrainConfig(BaseModel, frozen=True):
     weight_decay: float = Field(0.01, ge=0)
     seed: int = Field(0, ge=0)
     threads: int = Field(2, ge=1, le=256)
-
-
-DEVICES = ("auto", "cpu", "cuda")
-
-
-def resolve_device(name: str = "auto") -> torch.device:
-    """Where training runs. "auto": the GPU when torch sees one (under torchrun, the GPU of this process's
-    LOCAL_RANK), else the CPU. "cuda" on a machine without a GPU is an error, not a silent CPU run."""
-    if name not in DEVICES:
-        raise CircuitlibError(f"device must be one of {', '.join(DEVICES)}, not {name!r}")
-    if name == "cpu" or (name == "auto" and not torch.cuda.is_available()):
-        return torch.device("cpu")
-    if not torch.cuda.is_available():
-        raise CircuitlibError("device 'cuda' asked for, but torch sees no GPU here (torch.cuda.is_available() False)")
-    return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")) % torch.cuda.device_count())
 
 
 def model_f_hz(record: dict, cfg: ModelConfig) -> float | None:
