@@ -7,6 +7,8 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from circuitlib.learn import dataset
@@ -69,3 +71,56 @@ def test_a_worker_that_always_dies_ends_the_run_with_one_clear_error(tmp_path):
     with pytest.raises(CircuitlibError, match="workers died"):
         dataset.build_dataset(CFG, tmp_path / "out", progress=False, make_executor=make)
     assert not (tmp_path / "out" / "circuits.jsonl.gz").exists()
+
+
+@pytest.fixture(scope="module")
+def cluster_executor():
+    """A local Dask cluster of two single-threaded worker processes, and an executor on it, closed after the module."""
+    from distributed import LocalCluster
+
+    from circuitlib.core.executors import dask_executor
+
+    with (LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+          dask_executor(cluster.scheduler_address) as executor):
+        yield executor
+
+
+def test_a_yield_on_a_cluster_is_the_yield_in_process(cluster_executor, monkeypatch):
+    from circuitlib.analysis import tolerance
+    from circuitlib.analysis.mask import FilterMask
+    from circuitlib.designers.mask_design import design
+
+    monkeypatch.setattr(tolerance, "YIELD_BLOCK", 256)  # several blocks for the workers
+    mask = FilterMask("lowpass", 1e3, 2e3, 0.5, 30.0, 50.0, 50.0)
+    (best,) = design(mask, n=1, ngspice=False)
+    tol = tolerance.Tolerance(r=0.05, l=0.05, c=0.05, samples=700, seed=3)
+    here = tolerance.tolerance_yield(best.circuit, mask, tol)
+    there = tolerance.tolerance_yield(best.circuit, mask, tol, executor=cluster_executor)
+    assert np.array_equal(here.margins_db, there.margins_db) and here.top_failing_parts == there.top_failing_parts
+    assert 0 < here.fraction < 1  # a yield that some samples fail: the blame is compared too
+
+
+def test_a_mask_grid_designed_on_a_cluster_is_the_grid_designed_in_process(cluster_executor):
+    from circuitlib.core.executors import mapped
+    from circuitlib.report.mask_study import MaskGrid, random_masks, timed_design
+
+    masks = random_masks(MaskGrid(count=4, seed=5))
+    here = [d for d, _ in mapped(timed_design, masks)]
+    there = [d for d, _ in mapped(timed_design, masks, executor=cluster_executor)]
+    assert [d.circuit.components() for d in here] == [d.circuit.components() for d in there]
+    margins = [[(d.nodal.margin_db, d.verified.margin_db) for d in run] for run in (here, there)]
+    assert margins[0] == margins[1]
+
+
+def test_the_generative_study_on_a_cluster_is_the_study_in_process(cluster_executor):
+    from circuitlib.designers import mask_search
+    from circuitlib.designers.mask_generative import LearnedProposers
+    from circuitlib.report import generative_study as gs
+    from circuitlib.report.mask_study import MaskGrid, random_masks
+
+    masks = random_masks(MaskGrid(count=2, seed=20261207))
+    cfg = mask_search.search_config(budget=2, proposals=6, steps=20, seed=0)
+    here, _ = gs.study(masks, cfg, LearnedProposers(), progress=False)
+    there, _ = gs.study(masks, cfg, LearnedProposers(), progress=False, executor=cluster_executor)
+    same = [c for c in here.columns if c != "seconds"]
+    pd.testing.assert_frame_equal(here[same], there[same])

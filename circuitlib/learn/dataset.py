@@ -31,6 +31,7 @@ from circuitlib.analysis.measure import Measurement, measure
 from circuitlib.core.circuit import Circuit, Edge, topology_signature
 from circuitlib.core.config import parse_config
 from circuitlib.core.errors import CircuitlibError, SimulationError
+from circuitlib.core.executors import DaskExecutor, dask_executor  # noqa: F401 - notebook 01's executor
 from circuitlib.core.files import atomic_write_bytes, sha256_file
 from circuitlib.core.netlist import to_netlist
 from circuitlib.core.records import FILTER_RESPONSES, main_figures
@@ -192,34 +193,6 @@ def _chunk(args: tuple[int, int, DatasetConfig, frozenset[str]]) -> list[dict | 
 def default_executor(workers: int) -> Executor:
     """Worker processes (spawned: each imports its own ngspice)."""
     return ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
-
-
-class DaskExecutor(Executor):
-    """A concurrent.futures executor on a Dask distributed cluster that owns its client: `shutdown` (or leaving a
-    `with` block) closes the client too, so that nothing keeps reconnecting to a scheduler that has gone."""
-
-    def __init__(self, scheduler: str):
-        from distributed import Client  # dask.distributed (heavy): only a run with a scheduler address needs it
-
-        self._client = Client(scheduler)
-        self._inner = self._client.get_executor()
-
-    def submit(self, fn, /, *args, **kwargs):
-        return self._inner.submit(fn, *args, **kwargs)
-
-    def map(self, fn, *iterables, **kwargs):
-        return self._inner.map(fn, *iterables, **kwargs)
-
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        self._inner.shutdown(wait=wait)
-        self._client.close()
-
-
-def dask_executor(scheduler: str) -> DaskExecutor:
-    """A concurrent.futures executor on a Dask distributed cluster (`scheduler` is its address); close it (a `with`
-    block, or `shutdown()`) when done. Each Dask worker process loads its own ngspice; run workers with one thread
-    each (`--nthreads 1`)."""
-    return DaskExecutor(scheduler)
 
 
 MAX_RESTARTS = 3  # worker-pool replacements per wave before generation gives up

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import pandas as pd
@@ -25,6 +26,7 @@ from tqdm import tqdm
 from circuitlib.analysis.mask import FilterMask, verify_ngspice
 from circuitlib.analysis.tolerance import Tolerance, tolerance_yield
 from circuitlib.core.circuit import Circuit, topology_signature
+from circuitlib.core.executors import mapped
 from circuitlib.designers import mask_design
 from circuitlib.designers import mask_search as ms
 from circuitlib.designers.mask_generative import LearnedProposers, search_with
@@ -61,35 +63,48 @@ def _row(i: int, mask: FilterMask, method: str, best: Circuit | None, met: bool,
 
 
 def study(masks: list[FilterMask], cfg: ms.SearchConfig, learned: LearnedProposers, budgets=BUDGETS,
-          progress: bool = True) -> tuple[pd.DataFrame, list[Best]]:
-    """Every method on every mask: a row per (mask, method) and the best design of each."""
+          progress: bool = True, executor: Executor | None = None) -> tuple[pd.DataFrame, list[Best]]:
+    """Every method on every mask: a row per (mask, method) and the best design of each. With an `executor` (a Dask
+    cluster's), each mask is studied on a worker, the prior and training pairs loaded here first and sent along."""
+    if executor is not None:
+        learned.model, learned.train_records, learned._pairs  # noqa: B018 - loaded here, not from a worker's paths
+    n = len(masks)
+    done = mapped(study_mask, range(n), masks, [cfg] * n, [learned] * n, [budgets] * n, executor=executor)
     rows, bests = [], []
-    for i, mask in enumerate(tqdm(masks, desc="masks", disable=not progress or None)):
-        t0 = time.perf_counter()
-        (classical,) = mask_design.design(mask, n=1, ngspice=False)
-        rows.append(_row(i, mask, "classical", classical.circuit, classical.met, classical.met,
-                         time.perf_counter() - t0, {topology_signature(classical.circuit)} if classical.met else set(),
-                         None, {b: classical.met for b in budgets}))
-        bests.append(Best(i, "classical", classical.circuit, classical.met))
-        sizes = None
-        for method in ("generative", "none", "knn"):
-            t0 = time.perf_counter()
-            result, props = search_with(method, mask, cfg, learned, sizes)
-            seconds = time.perf_counter() - t0
-            if method == "generative":
-                searched = ms.searched_mask(mask)
-                sizes = props.sizes or ms.size_range(mask_design.minimum_order_parts(searched, must_meet=False) or 2,
-                                                     cfg)
-            tops = {topology_signature(c) for c, _ in result.met}
-            novel = None if method == "none" else sum(learned.novel(c) for c, _ in
-                                                      {topology_signature(c): (c, m) for c, m in result.met}.values())
-            best = result.optimized.best
-            met = bool(result.optimized.report and result.optimized.report.met)
-            rows.append(_row(i, mask, method, best, met, result.sampled.met > 0, seconds, tops, novel,
-                             {b: result.optimized.met_within(b) for b in budgets}, result.optimized.verified))
-            if best is not None:
-                bests.append(Best(i, method, best, met))
+    for mask_rows, mask_bests in tqdm(done, total=n, desc="masks", disable=not progress or None):
+        rows += mask_rows
+        bests += mask_bests
     return pd.DataFrame(rows), bests
+
+
+def study_mask(i: int, mask: FilterMask, cfg: ms.SearchConfig, learned: LearnedProposers, budgets=BUDGETS
+               ) -> tuple[list[dict], list[Best]]:
+    """The rows and best designs of the four methods on mask number `i`."""
+    rows, bests = [], []
+    t0 = time.perf_counter()
+    (classical,) = mask_design.design(mask, n=1, ngspice=False)
+    rows.append(_row(i, mask, "classical", classical.circuit, classical.met, classical.met,
+                     time.perf_counter() - t0, {topology_signature(classical.circuit)} if classical.met else set(),
+                     None, {b: classical.met for b in budgets}))
+    bests.append(Best(i, "classical", classical.circuit, classical.met))
+    sizes = None
+    for method in ("generative", "none", "knn"):
+        t0 = time.perf_counter()
+        result, props = search_with(method, mask, cfg, learned, sizes)
+        seconds = time.perf_counter() - t0
+        if method == "generative":
+            searched = ms.searched_mask(mask)
+            sizes = props.sizes or ms.size_range(mask_design.minimum_order_parts(searched, must_meet=False) or 2, cfg)
+        tops = {topology_signature(c) for c, _ in result.met}
+        novel = None if method == "none" else sum(learned.novel(c) for c, _ in
+                                                  {topology_signature(c): (c, m) for c, m in result.met}.values())
+        best = result.optimized.best
+        met = bool(result.optimized.report and result.optimized.report.met)
+        rows.append(_row(i, mask, method, best, met, result.sampled.met > 0, seconds, tops, novel,
+                         {b: result.optimized.met_within(b) for b in budgets}, result.optimized.verified))
+        if best is not None:
+            bests.append(Best(i, method, best, met))
+    return rows, bests
 
 
 def summary(frame: pd.DataFrame) -> pd.DataFrame:
