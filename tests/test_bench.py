@@ -1,6 +1,7 @@
 """The benchmark's cost curves and ladders: shapes, the peer's figures where it ran and a reason where it did not."""
 
 import numpy as np
+import pytest
 
 from circuitlib.analysis.measure import measure
 from circuitlib.report import bench
@@ -37,3 +38,16 @@ def test_streamed_blocks_are_the_whole_sweep():
     assert [p.start for p, _ in parts] == [0, 3, 6]
     assert np.allclose(np.concatenate([h for _, h in parts]), whole, rtol=1e-9, atol=0)  # padding may differ
     assert measure(circuits[0]).fc_hz is not None  # a working filter, not an empty one
+
+
+def test_cost_exponents_fit_past_the_overhead_and_say_none_where_an_engine_did_not_run():
+    import pandas as pd
+
+    n = np.array([1, 10, 100, 1000, 10000])
+    cost = {"circuits": pd.DataFrame({"n": n, "mna_s": 1e-3 + 1e-5 * n,  # a flat 1 ms per call, then linear
+                                      "ngspice_s": [1e-3, 1e-2, 0.1, 1.0, None]}),
+            "montecarlo": pd.DataFrame({"samples": [10, 100], "mna_s": [1.0, 2.0], "ngspice_s": [None, None]})}
+    k = bench.cost_exponents(cost, pd.DataFrame({"dim": [32, 64], "seconds": [1.0, 4.0]}))
+    assert 0.75 < k["circuits mna"] < 1.0 and k["circuits ngspice"] == pytest.approx(1.0)
+    assert k["montecarlo mna"] is None and k["montecarlo ngspice"] is None  # below FIT_FROM, and never run
+    assert k["model"] == pytest.approx(2.0)

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 
 from circuitlib.analysis.mask import FilterMask, verify, verify_ngspice
@@ -279,6 +280,22 @@ def growth_exponent(work: list[float], cost_s: list[float]) -> float:
     return float(np.polyfit(np.log(work), np.log(cost_s), 1)[0])
 
 
+FIT_FROM = {"circuits": 100, "points": 0, "order": 0, "montecarlo": 1000}  # past the flat overhead of a call
+
+
+def cost_exponents(cost: dict[str, pd.DataFrame], epochs: pd.DataFrame) -> dict[str, float | None]:
+    """k of each engine on each axis of `curves` (as frames; the first column is the size), fitted from FIT_FROM on
+    (None: fewer than two sizes where the engine ran), and of one training epoch against model width ("model")."""
+    k: dict[str, float | None] = {}
+    for axis, frame in cost.items():
+        x = frame.columns[0]
+        for engine in ("mna", "ngspice"):
+            ran = frame[frame[x] >= FIT_FROM[axis]].dropna(subset=[f"{engine}_s"])
+            k[f"{axis} {engine}"] = growth_exponent(ran[x], ran[f"{engine}_s"]) if len(ran) > 1 else None
+    k["model"] = growth_exponent(epochs.dim, epochs.seconds)
+    return k
+
+
 def sweep_cost(circuits: list, points_per_decade: int) -> dict:
     """Best of three wall times for ngspice and for the factored sweep on the same circuits, 1 Hz to 1 MHz."""
     sweep = AcSweep("dec", points_per_decade, 1.0, 1e6)
@@ -288,15 +305,15 @@ def sweep_cost(circuits: list, points_per_decade: int) -> dict:
             "mna_s": seconds(lambda: sweep_hz(circuits, f_hz), repeats=3)}
 
 
-def streamed_sweep_s(circuits: list, f_hz: np.ndarray) -> float:
-    """Seconds to sweep `circuits` block by block (`sweep_blocks`), keeping only each circuit's peak |H|: the memory
-    stays at one block's however many circuits there are."""
+def streamed_sweep_s(circuits: list, f_hz: np.ndarray, repeats: int = 1) -> float:
+    """Seconds (best of `repeats`) to sweep `circuits` block by block (`sweep_blocks`), keeping only each circuit's
+    peak |H|: the memory stays at one block's however many circuits there are."""
     def run() -> np.ndarray:
         peak = np.empty(len(circuits))
         for part, h in sweep_blocks(circuits, f_hz):
             peak[part] = np.abs(h).max(axis=1)
         return peak
-    return seconds(run)
+    return seconds(run, repeats)
 
 
 def count_cost(circuits: list, counts: list[int], ngspice_up_to: int) -> list[dict]:
@@ -310,7 +327,8 @@ def count_cost(circuits: list, counts: list[int], ngspice_up_to: int) -> list[di
         batch = [circuits[i % len(circuits)] for i in range(n)]
         streamed = n > STREAM_BLOCK
         row = {"n": n, "streamed": streamed,
-               "mna_s": streamed_sweep_s(batch, f_hz) if streamed else seconds(lambda b=batch: sweep_hz(b, f_hz), 3)}
+               "mna_s": streamed_sweep_s(batch, f_hz, 3 if n <= 10_000 else 1) if streamed else
+               seconds(lambda b=batch: sweep_hz(b, f_hz), 3)}
         if n <= ngspice_up_to:
             row["ngspice_s"] = seconds(lambda b=batch: [simulate(c, SEED_SWEEP) for c in b], 3 if n <= 100 else 1)
         else:
@@ -364,7 +382,7 @@ CURVE_SIZES = {  # the cost curves' axes: (quick, full)
 
 def curves(quick: bool, dataset_dir: Path, seed: int = 0) -> dict[str, list[dict]]:
     """Cost against size on every axis, each with ngspice beside it: circuits (1 to 1e5, streamed above one block),
-    sweep points, circuit order (2 to 10) and Monte Carlo samples."""
+    sweep points, circuit order (2 to 10) and Monte Carlo samples; each row's first key is its size."""
     size = {k: v[0] if quick else v[1] for k, v in CURVE_SIZES.items()}
     pool = circuits(dataset_dir, 1000, seed)
     return {"circuits": count_cost(pool, size["counts"], size["ngspice_up_to"]),

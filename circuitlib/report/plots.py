@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from matplotlib.ticker import NullFormatter
+from matplotlib.ticker import NullFormatter, ScalarFormatter
 
 from circuitlib.core.circuit import Circuit
 from circuitlib.report.schematic import eng, schematic
@@ -241,3 +241,39 @@ def mask_title(mask) -> str:
     source = "ideal" if mask.source_ohm == 0 else eng(mask.source_ohm, "Ω")
     return (f"{mask.response}: pass {edge(mask.passband_hz)} within {mask.ripple_db:.3g} dB, "
             f"stop {edge(mask.stopband_hz)} at {mask.attenuation_db:.3g} dB; source {source}, load {load}")
+
+
+COST_TITLES = {"circuits": "sweep vs circuits (1,201 points)", "points": "sweep vs points per decade (50 circuits)",
+               "order": "sweep vs ladder order (50 ladders)", "montecarlo": "Monte Carlo yield vs samples (order 7)"}
+
+
+def cost_curves(cost: dict[str, pd.DataFrame], k: dict[str, float | None], epochs: pd.DataFrame) -> plt.Figure:
+    """The benchmark's cost curves (`bench.curves` as frames): seconds against work on each axis, the nodal solver
+    and ngspice beside it, with the fitted exponents k (`bench.cost_exponents`) in the legends; hollow markers for
+    sweeps streamed in blocks; and one training epoch against model width."""
+    fig, axes = plt.subplots(2, 3, figsize=(14, 7.6))
+    for ax, axis in zip(axes.flat, COST_TITLES):
+        frame = cost[axis]
+        x = frame.columns[0]  # the size
+        for engine, colour in (("mna", "C0"), ("ngspice", "C1")):
+            ran = frame.dropna(subset=[f"{engine}_s"])
+            slope = k[f"{axis} {engine}"]
+            ax.plot(ran[x], ran[f"{engine}_s"], "o-", color=colour,
+                    label=engine + ("" if slope is None else f": k = {slope:.2f}"))
+        if "streamed" in frame:
+            streamed = frame[frame.streamed]
+            ax.plot(streamed[x], streamed.mna_s, "o", mfc="white", color="C0", label="streamed in blocks")
+        ax.set(title=COST_TITLES[axis], xlabel=x.replace("_", " "), ylabel="seconds", yscale="log",
+               xscale="linear" if axis == "order" else "log")
+        ax.legend(fontsize=8)
+    axes[1, 1].plot(epochs.dim, epochs.seconds, "o-")
+    axes[1, 1].set(title=f"one training epoch (256 graphs): k = {k['model']:.2f}", xlabel="model width",
+                   ylabel="seconds", xscale="log", yscale="log")
+    for ax, ticks in ((axes[0, 1], cost["points"].points_per_decade), (axes[1, 1], epochs.dim)):
+        ax.set_xticks(ticks)  # a few plain numbers on the short log axes, not 2 x 10^2
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_major_formatter(ScalarFormatter())
+            axis.set_minor_formatter(NullFormatter())
+    axes[1, 2].axis("off")
+    fig.tight_layout()
+    return fig

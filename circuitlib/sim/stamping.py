@@ -1,7 +1,7 @@
 """Nodal stamping: where every element's value lands in the nodal matrices of one circuit or of a batch.
 
 This is the one place where a circuit becomes matrices; the numpy pencil (`mna.pencil`), the fast sweep
-(`sweep`) and the differentiable torch solver (`mna.torch_matrices`) all stamp through `stamp`.
+(`sweep`) and the differentiable torch solver (`differentiable.torch_matrices`) all stamp through `stamp`.
 
 Formulation (modified nodal analysis with the ideal source eliminated). The full matrices of a circuit are
 indexed VIN (0), VOUT (1), internal nodes (2, 3, ...), then one current per inductor; ground is dropped.

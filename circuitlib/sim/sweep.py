@@ -11,6 +11,12 @@ multiple root. Every circuit's factored form is then checked against exact solve
 the sweep (relative to |H|, or to 1e-15 of the largest checked |H| where |H| is smaller still); a circuit that
 fails is tried again with the shift where it failed, and then swept by exact solves, so the result never silently
 degrades.
+
+Where the time goes (1,000 dataset circuits at 1,201 points, about 35 ms on one core): the circuits are read once
+into stamps with array operations (`stamping.stamp`), factored in groups of equal size (`stack`: no circuit padded
+to a much larger one, since eigenvalues cost the cube of the size), and their products evaluated `CHUNK` rows at a
+time into work arrays allocated once (`_buffers`), where a fresh (B, F) array per step would cost more in page faults
+than in arithmetic. Past memory, `sweep_blocks` streams the circuits a block at a time.
 """
 
 from __future__ import annotations
@@ -248,7 +254,7 @@ def _evaluate(form: _Factored, s: np.ndarray, ok: np.ndarray, result: np.ndarray
                 result[part] = form.at(s, part, work=work)
         return
     differs = np.concatenate([np.ones((len(s), 1), dtype=bool), s[:, :-1] != s[:, -1:]], axis=1)  # (B, F)
-    length = s.shape[1] - np.argmax(differs[:, ::-1], axis=1)  # the last point unlike the row's last one, and that
+    length = s.shape[1] - np.argmax(differs[:, ::-1], axis=1)  # up to the first of the final frequency's repeats
     by_length = ok[np.argsort(length[ok], kind="stable")]
     for k in range(0, len(by_length), step):
         part = by_length[k : k + step]
