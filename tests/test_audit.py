@@ -1,6 +1,7 @@
 """The audit's coverage run reports pytest's verdict and the lines the tests reach; metric recomputations are
 compared to float32 rounding."""
 
+from circuitlib.learn import loading
 from circuitlib.report import audit
 
 BODY = "from circuitlib.core.circuit import Edge\n\n\ndef test_edge():\n    assert Edge(r_ohm=1.0).edge_class == 'R'\n\n\n"
@@ -19,10 +20,10 @@ def test_metric_differences_ignore_float32_rounding_and_report_real_changes():
     stored = {"median_rel_f_err": 0.05689020307551946, "topology_exact": 0.9, "q": None, "gone": 1.0,
               "unbounded": float("inf")}
     rounding = {**stored, "median_rel_f_err": 0.05689083598325269}  # seen between two runs of the same weights
-    assert audit.metric_differences(stored, rounding) == []
+    assert loading.metric_differences(stored, rounding) == []
     changed = {**stored, "topology_exact": 0.89, "unbounded": 3.0}
     changed.pop("gone")
-    found = audit.metric_differences(stored, changed)
+    found = loading.metric_differences(stored, changed)
     assert [f.split(":")[0] for f in found] == ["gone", "topology_exact", "unbounded"]
 
 

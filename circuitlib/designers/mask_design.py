@@ -473,6 +473,13 @@ def _check_arguments(method, n, eseries, family, form, min_yield, tolerance) -> 
             raise SpecificationError(f"min_yield must lie in (0, 1], not {min_yield!r}")
 
 
+def no_model_sizes(mask: FilterMask, cfg: mask_search.SearchConfig) -> list[int]:
+    """The part counts the search without a model draws its random topologies from, when no model's samples say:
+    from the classical minimum of the searched mask (scipy's order, met or not; 2 where there is none) to
+    cfg.extra_parts more."""
+    return mask_search.size_range(minimum_order_parts(mask_search.searched_mask(mask), must_meet=False) or 2, cfg)
+
+
 def search_designs(mask: FilterMask, n: int, cfg: mask_search.SearchConfig, build: Buildable = Buildable(),
                    t0: float | None = None, method: str = "search",
                    learned: mask_generative.LearnedProposers | None = None) -> list[MaskDesign]:
@@ -484,9 +491,7 @@ def search_designs(mask: FilterMask, n: int, cfg: mask_search.SearchConfig, buil
     proposer = PROPOSER[method]
     if proposer != "none" and learned is None:
         learned = mask_generative.LearnedProposers()
-    searched = mask_search.searched_mask(mask)
-    sizes = mask_search.size_range(minimum_order_parts(searched, must_meet=False) or 2, cfg) if proposer == "none" \
-        else None
+    sizes = no_model_sizes(mask, cfg) if proposer == "none" else None
     result, props = mask_generative.search_with(proposer, mask, cfg, learned, sizes)
     stages = {"sampled": result.sampled.to_json(), "optimized": result.optimized.to_json(),
               "proposed": result.proposed, "drawn": props.drawn, "budget": cfg.budget}

@@ -18,7 +18,6 @@ from circuitlib.core.files import atomic_write_bytes
 from circuitlib.core.paths import CHECKPOINTS, ROOT, TESTS
 from circuitlib.learn import checkpoint
 from circuitlib.learn.dataset import verify_manifest
-from circuitlib.learn.loading import metric_differences  # noqa: F401 - the audit's finding rule, used by notebook 06
 
 
 def checkpoints(root: Path = CHECKPOINTS) -> list[Path]:

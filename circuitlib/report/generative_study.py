@@ -92,9 +92,8 @@ def study_mask(i: int, mask: FilterMask, cfg: ms.SearchConfig, learned: LearnedP
         t0 = time.perf_counter()
         result, props = search_with(method, mask, cfg, learned, sizes)
         seconds = time.perf_counter() - t0
-        if method == "generative":
-            searched = ms.searched_mask(mask)
-            sizes = props.sizes or ms.size_range(mask_design.minimum_order_parts(searched, must_meet=False) or 2, cfg)
+        if method == "generative":  # the search without a model draws the sizes of the model's samples
+            sizes = props.sizes or mask_design.no_model_sizes(mask, cfg)
         tops = {topology_signature(c) for c, _ in result.met}
         novel = None if method == "none" else sum(learned.novel(c) for c, _ in
                                                   {topology_signature(c): (c, m) for c, m in result.met}.values())
