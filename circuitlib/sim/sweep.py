@@ -22,22 +22,24 @@ than in arithmetic. Past memory, `sweep_blocks` streams the circuits a block at 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
 from circuitlib.core.circuit import Circuit
 from circuitlib.sim import stamping
-from circuitlib.sim.mna import Pencil, poles_zeros, response, solve_refined
+from circuitlib.sim.mna import Pencil, poles_zeros, response
 
 CHECK_POINTS = 9  # exact solves per circuit, log-spaced over the sweep
 CHECK_RTOL = 1e-9  # the factored form must match them this closely, relative to the larger of |H| and
 CHECK_FLOOR = 1e-15  # this share of the circuit's largest checked |H| (-300 dB: deep-stopband values that
 # neither form gets to 1e-9 relative, an order-10 ladder's 1e-26 say, are held to 1e-24 of the peak instead)
+MONOMIAL_FIT = 1e-6  # spread of log|numerator / s^m| over the check points within which a monomial numerator is tried
 CLUSTER_TOL = 1e-9  # a ring of roots is one multiple root when its polynomial is z^m to this (relative) accuracy
 CLUSTER_RADIUS = 0.05  # rings are looked for within this share of the circuit's frequency scale
 CHUNK = 96  # rows evaluated together: measured fastest between 64 and 128 on the seed's sweep (1,201 points)
 GROUP_LEAST, GROUP_MOST = 64, 1024  # circuits factored together (size_groups)
+EXACT_ENTRIES = 32 * 9 * 11**2  # matrix entries solved together (`_exact`): 32 order-10 ladders at 9 points
 STREAM_BLOCK = 4096  # circuits per block of `sweep_blocks`: 79 MB of H at 1,201 points
 
 
@@ -108,29 +110,123 @@ def _finite_roots(a: np.ndarray, b: np.ndarray, sigma: np.ndarray) -> tuple[np.n
     return np.where(at_zero, 0.0, roots), ~infinite
 
 
-def _product(s: np.ndarray, roots: np.ndarray, present: np.ndarray, out: np.ndarray,
-             work: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """prod over the present roots r of (s - r) into `out` (B, F), for s of shape (F,) (every row) or (B, F) (a row
-    each); `work` is two scratch arrays of at least (B, F). Rows are sorted by how many roots they have, so step k
-    multiplies only the rows that still have a k-th root (no padding factors), in place: the sweep is bound by memory
-    traffic, so no step allocates a fresh (B, F) array."""
-    count = present.sum(axis=1)
-    order = np.argsort(-count, kind="stable")
-    in_order = bool(np.all(order == np.arange(len(order))))  # usual in a chunk of similar circuits
-    packed = np.take_along_axis(roots, np.argsort(~present, axis=1, kind="stable"), 1)[order]
-    count = count[order]
-    rows_s = s[order] if s.ndim == 2 else s
+@dataclass
+class _Factors:
+    """The roots of a stack of polynomials (one a row), grouped for evaluation on the jw axis: `power` roots at
+    exactly 0, (jw)^power; quadratic factors s^2 + b s + c (b, c real), one for each conjugate pair and each pair of
+    real roots, which at s = jw are (c - w^2) + j b w, two real products where two linear factors took two complex ones;
+    an odd real root; and the complex roots of a row whose roots are not in conjugate pairs (`lone`: the eigenvalues
+    of a real matrix are, so this is for safety)."""
+
+    power: np.ndarray  # (B,) int
+    b: np.ndarray  # (B, Q) real, each row's `quads` to the left
+    c: np.ndarray
+    quads: np.ndarray  # (B,) int
+    odd: np.ndarray  # (B,) real root, where has_odd
+    has_odd: np.ndarray  # (B,) bool
+    lone: np.ndarray  # (B, L) complex
+    has_lone: np.ndarray  # (B, L) bool
+
+    def take(self, rows: np.ndarray | slice) -> _Factors:
+        return _Factors(*(getattr(self, f.name)[rows] for f in fields(self)))
+
+
+def _factors(roots: np.ndarray, present: np.ndarray) -> _Factors:
+    """The present roots (B, K) of each row as `_Factors`."""
+    zero = present & (roots == 0)
+    rest = present & ~zero
+    upper, lower, real = rest & (roots.imag > 0), rest & (roots.imag < 0), rest & (roots.imag == 0)
+    paired = upper.sum(axis=1) == lower.sum(axis=1)  # the eigenvalues of a real matrix come in exact conjugate pairs
+    pair = upper & paired[:, None]
+    reals = np.sort(np.where(real, roots.real, np.inf), axis=1)  # real roots in order, taken two by two
+    n_real = real.sum(axis=1)
+    half = reals.shape[1] // 2
+    r1, r2 = reals[:, 0 : 2 * half : 2], reals[:, 1 : 2 * half : 2]
+    two = np.arange(half)[None, :] < (n_real // 2)[:, None]  # both of the two are roots
+    with np.errstate(invalid="ignore"):
+        b = np.concatenate([np.where(pair, -2.0 * roots.real, 0.0), np.where(two, -(r1 + r2), 0.0)], axis=1)
+        c = np.concatenate([np.where(pair, roots.real ** 2 + roots.imag ** 2, 0.0), np.where(two, r1 * r2, 0.0)], axis=1)
+    has_q = np.concatenate([pair, two], axis=1)
+    order = np.argsort(~has_q, axis=1, kind="stable")  # the quadratic factors to the left of each row
+    odd = reals[np.arange(len(roots)), np.maximum(n_real - 1, 0)] if reals.shape[1] else np.zeros(len(roots))
+    lone = (upper | lower) & ~paired[:, None]
+    return _Factors(zero.sum(axis=1), np.take_along_axis(b, order, 1), np.take_along_axis(c, order, 1),
+                    has_q.sum(axis=1), odd, n_real % 2 == 1, roots[:, : lone.shape[1] * lone.any()],
+                    lone[:, : lone.shape[1] * lone.any()])
+
+
+J_POWERS = (1.0, 1j, -1.0, -1j)  # j^m, exactly
+RUNS_MOST = 8  # rows of equal power in more runs than this are written a power at a time (`_powers`)
+
+
+def _product(w: np.ndarray, fac: _Factors, out: np.ndarray, work: tuple[np.ndarray, np.ndarray],
+             scale: np.ndarray | None = None) -> np.ndarray:
+    """scale * prod of the factors `fac` at s = jw into `out` (B, F), for w (rad/s) of shape (F,) (every row) or (B, F)
+    (a row each), and scale (B,) (1 when None); `work` is two complex scratch arrays of at least (B, F).
+
+    The sweep is bound by memory traffic, so every step works in place on slices, never on a fresh (B, F) array or a
+    scattered set of rows: the rows are sorted by how many quadratic factors they have (step k multiplies only the
+    rows that still have a k-th one), then by whether they have an odd real root and by their power of jw, so that
+    those are runs of rows too."""
+    key = 2 * fac.quads + fac.has_odd
+    in_order = bool(np.all(key[:-1] >= key[1:]))  # usual in a chunk of similar circuits
+    order = np.arange(len(key)) if in_order else np.argsort(-key, kind="stable")
+    fac, scale = (fac, scale) if in_order else (fac.take(order), None if scale is None else scale[order])
+    w_rows = w if w.ndim == 1 or in_order else w[order]
+    rows_of = (lambda x, a, b: x[a:b]) if w.ndim == 2 else (lambda x, a, b: x)  # noqa: E731 - a row each, or one
     width = out.shape[-1]
-    acc, factor = out if in_order else work[0][: len(roots), :width], work[1][: len(roots), :width]
-    acc[np.count_nonzero(count):] = 1.0  # rows with no root at all
-    for k in range(int(count.max(initial=0))):
-        n = int(np.count_nonzero(count > k))
-        np.subtract(rows_s[:n] if s.ndim == 2 else rows_s, packed[:n, k, None], out=acc[:n] if k == 0 else factor[:n])
-        if k:
+    acc, factor = out if in_order else work[0][: len(key), :width], work[1][: len(key), :width]
+    quadratic = int(np.count_nonzero(fac.quads))  # the rows with one at least: a prefix
+    direct = scale is None and quadratic and not fac.power[:quadratic].any()  # there the first factor is the start
+    _powers(acc, w_rows, fac.power, scale, quadratic if direct else 0)
+    w2 = np.square(w_rows)
+    for k in range(int(fac.quads.max(initial=0))):
+        n = int(np.count_nonzero(fac.quads > k))
+        into = acc if direct and k == 0 else factor
+        np.subtract(fac.c[:n, k, None], rows_of(w2, 0, n), out=into.real[:n])
+        np.multiply(fac.b[:n, k, None], rows_of(w_rows, 0, n), out=into.imag[:n])
+        if into is factor:
             acc[:n] *= factor[:n]
+    for a, b in _runs(fac.has_odd):
+        if fac.has_odd[a]:
+            factor.real[a:b] = -fac.odd[a:b, None]
+            factor.imag[a:b] = rows_of(w_rows, a, b)
+            acc[a:b] *= factor[a:b]
+    for k in range(fac.lone.shape[1]):  # for safety only (see _Factors)
+        rows = np.flatnonzero(fac.has_lone[:, k])
+        acc[rows] *= 1j * (w_rows[rows] if w.ndim == 2 else w_rows) - fac.lone[rows, k, None]
     if not in_order:
         out[order] = acc
     return out
+
+
+def _powers(acc: np.ndarray, w: np.ndarray, power: np.ndarray, scale: np.ndarray | None, start: int = 0) -> None:
+    """acc[i] = scale[i] (jw)^power[i] for the rows from `start` on, w (rad/s) of shape (F,) or a row each (B, F); scale
+    1 when None. Rows of equal power are written a run at a time where they come in a few runs, else a power at a time."""
+    runs = _runs(power, start)
+    if len(runs) > RUNS_MOST:
+        runs = [np.flatnonzero(power[start:] == m) + start for m in np.unique(power[start:])]
+    else:
+        runs = [slice(a, b) for a, b in runs]
+    for rows in runs:
+        m = int(power[rows][0])
+        value = J_POWERS[m % 4] * (w[rows] if w.ndim == 2 else w) ** m if m else 1.0
+        if scale is None:
+            acc[rows] = value
+        elif isinstance(rows, slice):
+            np.multiply(scale[rows, None], value, out=acc[rows])
+        else:
+            acc[rows] = scale[rows, None] * value
+
+
+def _runs(x: np.ndarray, start: int = 0) -> list[tuple[int, int]]:
+    """(first, past the last) of each run of equal values in x[start:].
+
+    >>> _runs(np.array([3, 3, 1, 1, 1, 0]), 1)
+    [(1, 2), (2, 5), (5, 6)]
+    """
+    cuts = (np.flatnonzero(x[start + 1 :] != x[start:-1]) + start + 1).tolist()
+    return list(zip([start, *cuts], [*cuts, len(x)])) if start < len(x) else []
 
 
 def _buffers(n_rows: int, n_f: int) -> tuple[np.ndarray, ...]:
@@ -140,13 +236,40 @@ def _buffers(n_rows: int, n_f: int) -> tuple[np.ndarray, ...]:
 
 
 def _exact(g, c, b0, b1, out, s: np.ndarray) -> np.ndarray:
-    """Exact H at a few points for the whole stack by dense solves: s is (K,) for all circuits or (B, K)."""
+    """Exact H at a few points for the whole stack by dense solves: s is (K,) for all circuits or (B, K).
+
+    These are plain LU solves, without the refinement step of `mna.solve_refined`: they are the reference the factored
+    form must match to CHECK_RTOL, and the two are computed independently (an LU at each point; eigenvalues of a
+    shifted pencil), so where they agree both are right, and where a badly scaled system has cost the LU its accuracy
+    the circuit fails its check and is solved exactly, refined. The systems go EXACT_ENTRIES matrix entries at a
+    time, so that the work arrays stay small enough to be reused rather than mapped afresh (fresh pages cost more
+    than the arithmetic here)."""
     s = np.broadcast_to(s, (len(g), s.shape[-1]))
-    a = g[:, None] + s[:, :, None, None] * c[:, None]
+    h = np.empty(s.shape, dtype=complex)
+    step = max(1, EXACT_ENTRIES // max(1, s.shape[1] * g.shape[1] ** 2))
+    for k in range(0, len(g), step):
+        part = slice(k, k + step)
+        h[part] = _exact_rows(g[part], c[part], b0[part], b1[part], out[part], s[part])
+    return h
+
+
+def _exact_rows(g, c, b0, b1, out, s: np.ndarray) -> np.ndarray:
+    a = np.empty((*s.shape, *g.shape[1:]), dtype=complex)  # G + s C, built from its real and imaginary parts
+    np.multiply(s.real[..., None, None], c[:, None], out=a.real)  # (complex arithmetic on real G and C costs 10x)
+    a.real += g[:, None]
+    np.multiply(s.imag[..., None, None], c[:, None], out=a.imag)
     rhs = b0[:, None] + s[:, :, None] * b1[:, None]
     with np.errstate(all="ignore"):
-        x = solve_refined(a, rhs[..., None])[..., 0]
+        x = np.linalg.solve(a, rhs[..., None])[..., 0]
     return np.einsum("bfn,bn->bf", x, out)
+
+
+def _at_shifts(g, c, b0, b1, out, sigma: np.ndarray) -> np.ndarray:
+    """Exact H at the real shifts sigma (rad/s), one a circuit, by real dense solves (as `_exact`: the check vouches for
+    them, since the gain of the factored form comes from them)."""
+    with np.errstate(all="ignore"):
+        x = np.linalg.solve(g + sigma[:, None, None] * c, (b0 + sigma[:, None] * b1)[..., None])[..., 0]
+    return np.einsum("bn,bn->b", x, out)
 
 
 @dataclass
@@ -161,18 +284,27 @@ class _Factored:
     ok: np.ndarray
     worst: np.ndarray  # index of the check point with the largest error
 
-    def at(self, s: np.ndarray, rows: np.ndarray, out: np.ndarray | None = None,
+    def __post_init__(self) -> None:
+        bsz, k = len(self.zeros), max(self.zeros.shape[1], self.poles.shape[1])  # numerators and denominators
+        both = np.zeros((2 * bsz, k), dtype=complex)  # as one stack (one call's overhead, not two)
+        present = np.zeros((2 * bsz, k), dtype=bool)
+        both[:bsz, : self.zeros.shape[1]], present[:bsz, : self.zeros.shape[1]] = self.zeros, self.has_z
+        both[bsz:, : self.poles.shape[1]], present[bsz:, : self.poles.shape[1]] = self.poles, self.has_p
+        factors = _factors(both, present)
+        self.num, self.den = factors.take(slice(0, bsz)), factors.take(slice(bsz, 2 * bsz))
+
+    def at(self, w: np.ndarray, rows: np.ndarray, out: np.ndarray | None = None,
            work: tuple[np.ndarray, ...] | None = None) -> np.ndarray:
-        """H on s (F,), or on a row of s (len(rows), F) each, for the circuits `rows`, (len(rows), F): written into
-        `out` when given, with `work` (`_buffers` of at least that size) as scratch."""
-        shape = (len(rows), s.shape[-1])
+        """H(jw) on w (F,) (rad/s), or on a row of w (len(rows), F) each, for the circuits `rows`, (len(rows), F):
+        written into `out` when given, with `work` (`_buffers` of at least that size) as scratch."""
+        shape = (len(rows), w.shape[-1])
         out = np.empty(shape, dtype=complex) if out is None else out
         work = work or _buffers(*shape)
+        every = len(rows) == len(self.gain) and bool(np.all(rows == np.arange(len(rows))))
+        num, den = (self.num, self.den) if every else (self.num.take(rows), self.den.take(rows))
         with np.errstate(all="ignore"):
-            _product(s, self.zeros[rows], self.has_z[rows], out, work[:2])
-            den = _product(s, self.poles[rows], self.has_p[rows], work[2][: len(rows), : shape[1]], work[:2])
-            out *= self.gain[rows, None]
-            out /= den
+            _product(w, num, out, work[:2], scale=self.gain[rows])
+            out /= _product(w, den, work[2][: len(rows), : shape[1]], work[:2])
         return out
 
 
@@ -184,9 +316,11 @@ def _roots(mats: tuple[np.ndarray, ...], sigma: np.ndarray) -> tuple[np.ndarray,
 
 
 def _factor(mats: tuple[np.ndarray, ...], sigma: np.ndarray, s_check: np.ndarray, h_check: np.ndarray,
-            floor: float = CHECK_FLOOR, roots: tuple[np.ndarray, ...] | None = None) -> _Factored:
+            floor: float = CHECK_FLOOR, roots: tuple[np.ndarray, ...] | None = None,
+            h_sigma: np.ndarray | None = None) -> _Factored:
     """Factored forms with shifts sigma (rad/s), checked against the exact h_check at s_check (relative to |H|, or
-    to `floor` times the largest checked |H| where |H| is smaller); `roots` are `_roots(mats, sigma)` when known."""
+    to `floor` times the largest checked |H| where |H| is smaller); `roots` are `_roots(mats, sigma)` and h_sigma the
+    exact H at the shifts (which sets the gain), when known."""
     g, c, b0, b1, out = mats
     bsz = len(g)
     try:
@@ -194,17 +328,58 @@ def _factor(mats: tuple[np.ndarray, ...], sigma: np.ndarray, s_check: np.ndarray
     except np.linalg.LinAlgError:  # a shift landed on a root of some circuit: none of this stack is factored
         no = np.zeros((bsz, 1))
         return _Factored(no, no > 0, no, no > 0, no[:, 0], np.zeros(bsz, bool), np.zeros(bsz, int))
-    h_sigma = _exact(g, c, b0, b1, out, sigma[:, None].astype(complex))[:, 0]
+    if h_sigma is None:
+        h_sigma = _at_shifts(g, c, b0, b1, out, sigma)
     with np.errstate(all="ignore"):
         shape_sigma = (np.prod(np.where(has_z, sigma[:, None] - zeros, 1.0), axis=1)
                        / np.prod(np.where(has_p, sigma[:, None] - poles, 1.0), axis=1))
         form = _Factored(zeros, has_z, poles, has_p, h_sigma / shape_sigma, np.zeros(bsz, bool), np.zeros(bsz, int))
         ref = np.maximum(np.abs(h_check), floor * np.abs(h_check).max(axis=1, keepdims=True))
-        err = np.abs(form.at(s_check, np.arange(bsz)) - h_check) / ref
+        err = np.abs(form.at(s_check.imag, np.arange(bsz)) - h_check) / ref
     err = np.where(np.isfinite(err), err, np.inf)
     form.ok = (err.max(axis=1) <= CHECK_RTOL) & np.isfinite(form.gain)
     form.worst = err.argmax(axis=1)
     return form
+
+
+def _monomial(poles: np.ndarray, has_p: np.ndarray, s_check: np.ndarray, h_check: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The zeros of H on the guess that its numerator is K s^m, as (B, M) roots and their mask, and whether the guess
+    fits the check points: m zeros at exactly 0, m the slope of log|H(s) prod(s - p)| against log|s| over the check
+    points, rounded and kept between 0 and the number of poles; it fits where |H(s) prod(s - p) / s^m| is the same at
+    every check point to MONOMIAL_FIT. All-pole low-passes (m = 0), their high-pass transforms (m = the order) and
+    simple band-passes are of this kind; the check against exact solves still decides whether the guess holds."""
+    with np.errstate(all="ignore"):
+        log_den = np.where(has_p[:, None, :], np.log(np.abs(s_check[..., None] - poles[:, None, :])), 0.0).sum(axis=2)
+        y = np.log(np.abs(h_check)) + log_den  # log|numerator| at the check points, (B, K)
+        x = np.broadcast_to(np.log(np.abs(s_check)), y.shape)
+        xc = x - x.mean(axis=1, keepdims=True)
+        slope = (xc * (y - y.mean(axis=1, keepdims=True))).sum(axis=1) / (xc ** 2).sum(axis=1)
+        m = np.clip(np.rint(np.where(np.isfinite(slope), slope, 0.0)), 0, has_p.sum(axis=1)).astype(int)
+        rest = y - m[:, None] * x  # log|K|, if the guess holds
+        fits = np.ptp(rest, axis=1) <= MONOMIAL_FIT
+    zeros = np.zeros((len(m), int(m.max(initial=0))), dtype=complex)
+    return zeros, np.arange(zeros.shape[1])[None, :] < m[:, None], fits
+
+
+def _zeros_of(mats: tuple[np.ndarray, ...], sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The finite zeros of a stack (`_finite_roots` of its zero pencil); none, where a shift lands on a root (the
+    factored form then fails its check, and the circuit goes on to the retry)."""
+    try:
+        return _finite_roots(*_zero_pencil(*mats), sigma)
+    except np.linalg.LinAlgError:
+        return np.zeros((len(sigma), 0), dtype=complex), np.zeros((len(sigma), 0), dtype=bool)
+
+
+def _with_rows(base: list[np.ndarray], rows: np.ndarray, part: tuple[np.ndarray, np.ndarray]
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Roots and mask `base` (B, K) with the rows `rows` replaced by `part` (len(rows), K'), padded to one width."""
+    width = max(base[0].shape[1], part[0].shape[1])
+    roots, mask = np.zeros((len(base[0]), width), dtype=complex), np.zeros((len(base[0]), width), dtype=bool)
+    roots[:, : base[0].shape[1]], mask[:, : base[0].shape[1]] = base
+    mask[rows] = False
+    roots[rows, : part[0].shape[1]], mask[rows, : part[0].shape[1]] = part
+    return roots, mask
 
 
 def _batch_matrices(mats: tuple[np.ndarray, ...], sigma: np.ndarray, f_hz: np.ndarray,
@@ -213,55 +388,83 @@ def _batch_matrices(mats: tuple[np.ndarray, ...], sigma: np.ndarray, f_hz: np.nd
                     ) -> tuple[np.ndarray, np.ndarray]:
     """(H of every circuit on f_hz, whether each came from its factored form) for stacked pencils (G, C, b0, b1, out)
     with frequency scales sigma (rad/s); `floor` and `roots` (at those shifts) as `_factor`; H is written into
-    `result` when given, with `work` (`_buffers`) as scratch. Roots are most accurate near the shift: a circuit that
-    fails the check with its own frequency scale as shift is tried once more with the shift at its worst check
-    point, and is solved exactly if it fails again."""
+    `result` when given, with `work` (`_buffers`) as scratch.
+
+    A circuit is evaluated from the first of these factored forms that passes the check: (1) its poles, with its
+    zeros when `roots` gives them, or else the guess that its numerator is K s^m (`_monomial`), which spares the
+    zero pencil's eigenvalues; (2) with its zeros from the zero pencil; (3) both found again with the shift at its
+    worst check point (roots are most accurate near the shift). A circuit that passes none is solved exactly."""
     g, c, b0, b1, out = mats
-    rows = f_hz.ndim == 2  # a frequency grid per circuit
-    lo, hi = (f_hz.min(axis=-1), f_hz.max(axis=-1)) if rows else (f_hz.min(), f_hz.max())
+    grid = f_hz.ndim == 2  # a frequency grid per circuit
+    lo, hi = (f_hz.min(axis=-1), f_hz.max(axis=-1)) if grid else (f_hz.min(), f_hz.max())
     s_check = 2j * np.pi * np.geomspace(lo, hi, CHECK_POINTS, axis=-1)
-    h_check = _exact(*mats, s_check)
-    s = 2j * np.pi * f_hz
-    pick = (lambda a, r: a[r]) if rows else (lambda a, r: a)  # noqa: E731 - the rows' own grids, or the one grid
+    h_check, h_sigma = _exact(*mats, s_check), _at_shifts(*mats, sigma)
+    w = 2 * np.pi * f_hz
+    pick = (lambda a, r: a[r]) if grid else (lambda a, r: a)  # noqa: E731 - the rows' own grids, or the one grid
+    sub = lambda rows: mats if len(rows) == len(g) else tuple(m[rows] for m in mats)  # noqa: E731
     result = np.empty((len(g), f_hz.shape[-1]), dtype=complex) if result is None else result
-    first = _factor(mats, sigma, s_check, h_check, floor, roots)
-    ok = np.flatnonzero(first.ok)
-    _evaluate(first, s, ok, result, work or _buffers(len(g), s.shape[-1]))
-    factored = first.ok.copy()
-    retry = np.flatnonzero(~first.ok)
-    if len(retry):
-        worst = (s_check[retry, first.worst[retry]] if rows else s_check[first.worst[retry]])
-        second = _factor(tuple(m[retry] for m in mats), np.abs(worst), pick(s_check, retry), h_check[retry], floor)
-        fine = np.flatnonzero(second.ok)
-        result[retry[fine]] = second.at(pick(s, retry[fine]), fine)
-        factored[retry] = second.ok
-    for i in np.flatnonzero(~factored):
-        result[i] = response(Pencil(g[i], c[i], b0[i], b1[i], out[i]), pick(s, i))
+    work = work or _buffers(len(g), w.shape[-1])
+    factored, worst = np.zeros(len(g), dtype=bool), np.zeros(len(g), dtype=int)
+
+    def attempt(rows: np.ndarray, shift: np.ndarray, found: tuple[np.ndarray, ...] | None,
+                at_shift: np.ndarray | None) -> np.ndarray:
+        """Evaluate the circuits `rows` that pass with this shift and these roots; return those that do not."""
+        form = _factor(sub(rows), shift, pick(s_check, rows), h_check[rows], floor, found, at_shift)
+        ok = np.flatnonzero(form.ok)
+        _evaluate(form, pick(w, rows), ok, result, work, rows)
+        factored[rows[ok]], worst[rows] = True, form.worst
+        return rows[~form.ok]
+
+    pending = np.arange(len(g))
+    if roots is None:
+        try:
+            poles = _finite_roots(g, c, sigma)
+        except np.linalg.LinAlgError:  # a shift on a root of some circuit: to the retry
+            poles = None
+        if poles is not None:
+            *guess, fits = _monomial(*poles, s_check, h_check)
+            other = np.flatnonzero(~fits)  # their zeros from the zero pencil
+            roots = (*poles, *(_with_rows(guess, other, _zeros_of(sub(other), sigma[other])) if len(other) else guess))
+            pending = attempt(pending, sigma, roots, h_sigma)
+            guessed = pending[fits[pending]]  # a monomial numerator fitted, and failed the check
+            if len(guessed):
+                known = (roots[0][guessed], roots[1][guessed], *_zeros_of(sub(guessed), sigma[guessed]))
+                pending = np.union1d(pending[~fits[pending]], attempt(guessed, sigma[guessed], known, h_sigma[guessed]))
+    else:
+        pending = attempt(pending, sigma, roots, h_sigma)
+    if len(pending):
+        shift = np.abs(s_check[pending, worst[pending]] if grid else s_check[worst[pending]])
+        pending = attempt(pending, shift, None, None)
+    for i in pending:
+        result[i] = response(Pencil(g[i], c[i], b0[i], b1[i], out[i]), 1j * pick(w, i))
     return result, factored
 
 
-def _evaluate(form: _Factored, s: np.ndarray, ok: np.ndarray, result: np.ndarray, work: tuple[np.ndarray, ...]) -> None:
-    """H of the circuits `ok` of `form` into their rows of `result`, as many at a time as `work` holds. With a grid per
-    circuit (s of shape (B, F), each row padded by repeating its last frequency), the rows go in order of their
-    length, and each block is evaluated only as far as its longest row."""
+def _evaluate(form: _Factored, w: np.ndarray, ok: np.ndarray, result: np.ndarray, work: tuple[np.ndarray, ...],
+              dest: np.ndarray | None = None) -> None:
+    """H of the circuits `ok` of `form` into their rows of `result` (row dest[i] for the form's circuit i; i itself
+    without `dest`), as many at a time as `work` holds. With a grid per circuit (w, rad/s, of shape (B, F), each row
+    padded by repeating its last frequency), the rows go in order of their length, and each block is evaluated only
+    as far as its longest row."""
     step = len(work[0])
-    if s.ndim == 1:
+    dest = np.arange(len(ok)) if dest is None else dest
+    if w.ndim == 1:
         for k in range(0, len(ok), step):
             part = ok[k : k + step]
-            if len(ok) == len(result):  # the usual case: straight into the result
-                form.at(s, part, result[k : k + step], work)
+            if len(ok) == len(result):  # the usual case: every circuit, straight into the result
+                form.at(w, part, result[k : k + step], work)
             else:
-                result[part] = form.at(s, part, work=work)
+                result[dest[part]] = form.at(w, part, work[3][: len(part)], work)
         return
-    differs = np.concatenate([np.ones((len(s), 1), dtype=bool), s[:, :-1] != s[:, -1:]], axis=1)  # (B, F)
-    length = s.shape[1] - np.argmax(differs[:, ::-1], axis=1)  # up to the first of the final frequency's repeats
+    differs = np.concatenate([np.ones((len(w), 1), dtype=bool), w[:, :-1] != w[:, -1:]], axis=1)  # (B, F)
+    length = w.shape[1] - np.argmax(differs[:, ::-1], axis=1)  # up to the first of the final frequency's repeats
     by_length = ok[np.argsort(length[ok], kind="stable")]
     for k in range(0, len(by_length), step):
         part = by_length[k : k + step]
         width = int(length[part].max())
-        h = form.at(s[part, :width], part, work[3][: len(part), :width], work)
-        result[part, :width] = h
-        result[part, width:] = h[:, -1:]  # the padding repeats the last frequency
+        h = form.at(w[part, :width], part, work[3][: len(part), :width], work)
+        result[dest[part], :width] = h
+        result[dest[part], width:] = h[:, -1:]  # the padding repeats the last frequency
 
 
 def sweep_hz(circuits: list[Circuit], f_hz: np.ndarray, chunk: int = CHUNK) -> np.ndarray:
@@ -298,13 +501,16 @@ def _sweep_groups(stacked: Stacked, f_hz: np.ndarray, floor: float, chunk: int =
     n = sum(map(len, stacked.groups))
     h = np.empty((n, f_hz.shape[-1]), dtype=complex)
     factored = np.empty(n, dtype=bool)
-    block = np.empty((max(map(len, stacked.groups), default=0), f_hz.shape[-1]), dtype=complex)
+    block = np.empty((max(map(len, stacked.groups), default=0), f_hz.shape[-1]), dtype=complex)  # touched if used
     work = _buffers(min(chunk, n), f_hz.shape[-1])
     roots = stacked.roots or [None] * len(stacked.groups)
     for rows, (mats, sigma), known in zip(stacked.groups, stacked.parts, roots):
         f_rows = f_hz[rows] if f_hz.ndim == 2 else f_hz
-        _, factored[rows] = _batch_matrices(mats, sigma, f_rows, floor, known, result=block[: len(rows)], work=work)
-        h[rows] = block[: len(rows)]
+        run = len(rows) and rows[-1] - rows[0] == len(rows) - 1 and bool(np.all(np.diff(rows) == 1))
+        into = h[rows[0] : rows[-1] + 1] if run else block[: len(rows)]  # straight into h where the rows are a run
+        _, factored[rows] = _batch_matrices(mats, sigma, f_rows, floor, known, result=into, work=work)
+        if not run:
+            h[rows] = into
     return h, factored
 
 
@@ -349,7 +555,8 @@ def stack(circuits: list[Circuit]) -> Stacked:
     groups = size_groups(st.unknowns.tolist())
     parts = []
     for rows in groups:
-        *mats, sigma = _stack(stamping.subset(st, rows))
+        whole = len(groups) == 1 and bool(np.all(rows == np.arange(len(rows))))  # the usual case for a batch of one kind
+        *mats, sigma = _stack(st if whole else stamping.subset(st, rows))
         parts.append((tuple(mats), sigma))
     return Stacked(groups, parts)
 
