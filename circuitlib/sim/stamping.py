@@ -26,6 +26,7 @@ import numpy as np
 from circuitlib.core.circuit import Circuit
 
 KIND_CODE = {"R": 0, "L": 1, "C": 2}
+_R, _L, _C = KIND_CODE["R"], KIND_CODE["L"], KIND_CODE["C"]
 _VALUE, _INVERSE, _ONE = 1, -1, 0  # a stamp is sign * value, sign / value, or the constant sign (inductor incidence)
 
 
@@ -54,17 +55,21 @@ class Stamps:
 def _elements(circuits: Sequence[Circuit]) -> tuple[np.ndarray, np.ndarray]:
     """((E, 4) int table of circuit, kind code, node a, node b; (E,) values) of every element, circuit by circuit in
     `Circuit.components()` order (sorted edges, then R, L, C), read straight from the edges."""
-    table, values = [], []
-    add_row, add_value = table.append, values.append
+    flat, values = [], []
+    extend, add = flat.extend, values.append
     for i, circuit in enumerate(circuits):
-        edges = circuit.edges
-        for key in sorted(edges):
-            edge = edges[key]
-            for code, value in enumerate((edge.r_ohm, edge.l_h, edge.c_f)):
-                if value is not None:
-                    add_row((i, code, *key))
-                    add_value(value)
-    return np.array(table, dtype=np.int64).reshape(-1, 4), np.array(values, dtype=float)
+        for key, edge in sorted(circuit.edges.items()):
+            r, l, c = edge.r_ohm, edge.l_h, edge.c_f
+            if r is not None:
+                extend((i, _R, *key))
+                add(r)
+            if l is not None:
+                extend((i, _L, *key))
+                add(l)
+            if c is not None:
+                extend((i, _C, *key))
+                add(c)
+    return np.array(flat, dtype=np.int64).reshape(-1, 4), np.array(values, dtype=float)
 
 
 def stamp(circuits: Sequence[Circuit]) -> Stamps:

@@ -342,22 +342,27 @@ def _factor(mats: tuple[np.ndarray, ...], sigma: np.ndarray, s_check: np.ndarray
     return form
 
 
-def _monomial(poles: np.ndarray, has_p: np.ndarray, s_check: np.ndarray, h_check: np.ndarray
+def _monomial(poles: np.ndarray, has_p: np.ndarray, s_check: np.ndarray, h_check: np.ndarray, floor: float
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The zeros of H on the guess that its numerator is K s^m, as (B, M) roots and their mask, and whether the guess
     fits the check points: m zeros at exactly 0, m the slope of log|H(s) prod(s - p)| against log|s| over the check
     points, rounded and kept between 0 and the number of poles; it fits where |H(s) prod(s - p) / s^m| is the same at
-    every check point to MONOMIAL_FIT. All-pole low-passes (m = 0), their high-pass transforms (m = the order) and
-    simple band-passes are of this kind; the check against exact solves still decides whether the guess holds."""
+    every check point to MONOMIAL_FIT. Points where |H| is below `floor` times its largest are left out, as the check
+    leaves out their relative error. All-pole low-passes (m = 0), their high-pass transforms (m = the order) and simple
+    band-passes are of this kind; the check against exact solves still decides whether the guess holds."""
     with np.errstate(all="ignore"):
         log_den = np.where(has_p[:, None, :], np.log(np.abs(s_check[..., None] - poles[:, None, :])), 0.0).sum(axis=2)
         y = np.log(np.abs(h_check)) + log_den  # log|numerator| at the check points, (B, K)
+        used = (np.abs(h_check) >= floor * np.abs(h_check).max(axis=1, keepdims=True)) & np.isfinite(y)
         x = np.broadcast_to(np.log(np.abs(s_check)), y.shape)
-        xc = x - x.mean(axis=1, keepdims=True)
-        slope = (xc * (y - y.mean(axis=1, keepdims=True))).sum(axis=1) / (xc ** 2).sum(axis=1)
+        n = used.sum(axis=1)
+        xc = np.where(used, x - (x * used).sum(axis=1, keepdims=True) / n[:, None], 0.0)
+        yc = np.where(used, y - np.where(used, y, 0.0).sum(axis=1, keepdims=True) / n[:, None], 0.0)
+        slope = (xc * yc).sum(axis=1) / (xc ** 2).sum(axis=1)
         m = np.clip(np.rint(np.where(np.isfinite(slope), slope, 0.0)), 0, has_p.sum(axis=1)).astype(int)
         rest = y - m[:, None] * x  # log|K|, if the guess holds
-        fits = np.ptp(rest, axis=1) <= MONOMIAL_FIT
+        spread = np.where(used, rest, -np.inf).max(axis=1) - np.where(used, rest, np.inf).min(axis=1)
+    fits = (n >= 2) & (spread <= MONOMIAL_FIT)
     zeros = np.zeros((len(m), int(m.max(initial=0))), dtype=complex)
     return zeros, np.arange(zeros.shape[1])[None, :] < m[:, None], fits
 
@@ -422,7 +427,7 @@ def _batch_matrices(mats: tuple[np.ndarray, ...], sigma: np.ndarray, f_hz: np.nd
         except np.linalg.LinAlgError:  # a shift on a root of some circuit: to the retry
             poles = None
         if poles is not None:
-            *guess, fits = _monomial(*poles, s_check, h_check)
+            *guess, fits = _monomial(*poles, s_check, h_check, floor)
             other = np.flatnonzero(~fits)  # their zeros from the zero pencil
             roots = (*poles, *(_with_rows(guess, other, _zeros_of(sub(other), sigma[other])) if len(other) else guess))
             pending = attempt(pending, sigma, roots, h_sigma)
@@ -446,7 +451,7 @@ def _evaluate(form: _Factored, w: np.ndarray, ok: np.ndarray, result: np.ndarray
     without `dest`), as many at a time as `work` holds. With a grid per circuit (w, rad/s, of shape (B, F), each row
     padded by repeating its last frequency), the rows go in order of their length, and each block is evaluated only
     as far as its longest row."""
-    step = len(work[0])
+    step = -(-len(ok) // -(-len(ok) // len(work[0]))) if len(ok) else 1  # blocks of equal size, none over len(work[0])
     dest = np.arange(len(ok)) if dest is None else dest
     if w.ndim == 1:
         for k in range(0, len(ok), step):
