@@ -6,6 +6,7 @@ import circuits as tc
 import numpy as np
 import pytest
 
+from circuitlib.core.circuit import Circuit, Edge
 from circuitlib.sim import sweep
 from circuitlib.sim.mna import Pencil, _frequency_scale, pencil, response, response_hz
 from circuitlib.synthesis.families import Target, ladder
@@ -141,3 +142,77 @@ def test_high_q_and_widely_spread_values_stay_accurate(q):
         want = response_hz(pencil(c), f)
         assert np.max(np.abs(row - want) / np.abs(want)) < 1e-7
     assert factored.any()
+
+
+def _spy_zero_pencil(monkeypatch) -> list[int]:
+    """Record how many circuits each call of sweep._zeros_of (the zero pencil's eigenvalues) is given."""
+    calls: list[int] = []
+    real = sweep._zeros_of
+
+    def spy(mats, sigma):
+        calls.append(len(sigma))
+        return real(mats, sigma)
+
+    monkeypatch.setattr(sweep, "_zeros_of", spy)
+    return calls
+
+
+def test_numerators_k_s_to_the_m_spare_the_zero_pencil(monkeypatch):
+    """All-pole low-passes (K), their high-pass transforms (K s^n) and a series RLC band-pass (K s) are evaluated from
+    their poles and the guessed monomial numerator: the zero pencil is never solved, and H is exact to 1e-8."""
+    calls = _spy_zero_pencil(monkeypatch)
+    circuits = [ladder(kind, n, hp, Target(2e3, 0.707, 600.0, n))
+                for kind in ("butterworth", "chebyshev", "bessel") for n in (3, 6, 9) for hp in (False, True)]
+    circuits += [tc.series_rlc_bandpass(5e3, 10), tc.rc_highpass(1e3, 1e-7)]
+    got, factored = sweep.sweep_with_report(circuits, F_HZ)
+    assert factored.all() and sum(calls) == 0
+    for c, h in zip(circuits, got):
+        want = response_hz(pencil(c), F_HZ)
+        assert np.max(np.abs(h - want) / np.abs(want)) < 1e-8
+
+
+def test_a_numerator_that_only_looks_monomial_gets_its_zeros_from_the_zero_pencil(monkeypatch):
+    """An RC low-pass with 0.1 fF across its resistor has a zero at 1e13 rad/s: over 1 Hz to 1 MHz its numerator is
+    constant to 6e-7, close enough for the monomial guess to be tried but not to pass the 1e-9 check. The zero pencil
+    then gives the zero, and H is exact; a twin-T notch, whose zeros lie in the band, goes to the zero pencil at once."""
+    calls = _spy_zero_pencil(monkeypatch)
+    bridged = Circuit(0, {(1, 2): Edge(r_ohm=1e3, c_f=1e-16), (0, 2): Edge(c_f=1e-6)})
+    notch = tc.twin_t_notch(2e3)
+    got, factored = sweep.sweep_with_report([bridged, notch, tc.rc_lowpass(1e3, 1e-6)], F_HZ)
+    assert factored.all() and sorted(calls) == [1, 1]  # the notch (no fit), then the bridged RC (fit, failed check)
+    want = response_hz(pencil(bridged), F_HZ)
+    assert np.max(np.abs(got[0] - want) / np.abs(want)) < 1e-10
+    s = 2j * np.pi * F_HZ
+    assert np.max(np.abs(got[0] - (1 + s * 1e3 * 1e-16) / (1 + s * 1e3 * (1e-6 + 1e-16))) / np.abs(want)) < 1e-10
+
+
+@pytest.mark.parametrize("grid", [False, True])
+def test_quadratic_factors_are_the_product_of_the_roots(grid):
+    """_factors groups each row's roots (exact zeros, conjugate pairs, real pairs, an odd real root, and complex roots
+    without their mirror) and _product evaluates them on the jw axis: the same as prod(jw - r) over the present roots,
+    times the scale, for rows in any order and with a grid per row."""
+    rng = np.random.default_rng(3)
+    rows = []
+    for i in range(40):
+        k = rng.integers(0, 4)
+        pairs = rng.uniform(-3e3, -10, k) + 1j * rng.uniform(10, 5e3, k)
+        reals = rng.uniform(-5e3, 5e3, rng.integers(0, 4))
+        lone = rng.uniform(-1e3, -1, 1) + 1j * rng.uniform(1, 1e3, 1) if i % 7 == 0 else np.zeros(0)
+        zeros = np.zeros(rng.integers(0, 3))
+        rows.append(np.concatenate([pairs, pairs.conj(), reals, lone, zeros]))
+    width = max(map(len, rows)) + 1
+    roots = np.zeros((len(rows), width), dtype=complex)
+    present = np.zeros((len(rows), width), dtype=bool)
+    for i, r in enumerate(rows):
+        order = rng.permutation(width)[: len(r)]
+        roots[i, order], present[i, order] = r, True
+        roots[i, ~present[i]] = 7.0 + 3j  # not a root: must be ignored
+    w = np.geomspace(1.0, 1e5, 300)
+    w = np.stack([w * rng.uniform(0.5, 2) for _ in rows]) if grid else w
+    scale = rng.normal(size=len(rows)) + 1j * rng.normal(size=len(rows))
+    out = np.empty((len(rows), w.shape[-1]), dtype=complex)
+    work = sweep._buffers(len(rows), w.shape[-1])
+    got = sweep._product(w, sweep._factors(roots, present), out, work[:2], scale)
+    s = 1j * w if grid else np.broadcast_to(1j * w, out.shape)
+    want = scale[:, None] * np.prod(np.where(present[:, :, None], s[:, None, :] - roots[:, :, None], 1.0), axis=1)
+    assert np.max(np.abs(got - want) / np.abs(want)) < 1e-12
