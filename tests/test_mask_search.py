@@ -40,7 +40,7 @@ def test_scale_maps_reactance_one_to_r0_at_the_reference():
 def test_denormalising_scales_the_response_in_frequency_only():
     s = ms.Scale.of(LOOSE)
     norm = _pi_ladder(1.0, 2.0, 1.0)
-    si = ms.denormalised(norm, s)
+    si = s.circuit(norm)
     f = np.array([200.0, 1000.0, 2500.0])
     h_si = response_hz(pencil(si), f)
     h_norm = response_hz(pencil(norm), f / s.f_ref_hz / (2 * math.pi))  # the normalised circuit at omega = f / f_ref
@@ -81,7 +81,7 @@ def test_optimisation_takes_a_poor_ladder_into_the_mask():
     before = ms.initial_losses([start], LOOSE, SMALL)[0]
     tuned, after = ms.optimise_values([start], LOOSE, SMALL.model_copy(update={"steps": 300}))
     assert after[0] < before / 20
-    circuit = ms.denormalised(tuned[0], ms.Scale.of(LOOSE))
+    circuit = ms.Scale.of(LOOSE).circuit(tuned[0])
     assert [c.value for c in circuit.components() if c.name in ("RS", "RL")] == [50.0, 50.0]  # terminations fixed
     assert not structural_problems(circuit)
     # order 3 is one short of Butterworth's 4 here, yet a Chebyshev-like response is within reach: the loss holds

@@ -75,6 +75,12 @@ class LearnedProposers:
         pairs = mpt.training_pairs(self.train_records, self.masks_per_record, self.seed)
         return np.stack([mask_features(m).numpy() for m, _ in pairs]), [c for _, c in pairs]
 
+    def load(self) -> LearnedProposers:
+        """Read the prior, the training records and their pairs now (before the proposers are sent to workers that
+        cannot see these paths); returns self."""
+        self.model, self.train_records, self._pairs  # noqa: B018 - cached_property: reading them loads them
+        return self
+
     def generative(self, mask: FilterMask, count: int, seed: int) -> Proposals:
         """`count` usable samples of the prior, drawing up to 4 rounds of `count`."""
         r0 = ms.Scale.of(mask).r0_ohm

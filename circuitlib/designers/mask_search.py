@@ -82,6 +82,10 @@ class Scale:
     def normalise(self, kind: str, value: float) -> float:
         return value / self.denormalise(kind, 1.0)
 
+    def circuit(self, normalised: Circuit) -> Circuit:
+        """A normalised circuit at this frequency and impedance level, in SI values."""
+        return normalised.with_values([self.denormalise(c.kind, c.value) for c in normalised.components()])
+
 
 def _terminated(mask: FilterMask, scale: Scale) -> tuple[dict, dict, int]:
     """Edges and names of the terminations (normalised), and the node the filter network starts from."""
@@ -257,23 +261,18 @@ def optimise_values(circuits: list[Circuit], mask: FilterMask, cfg: SearchConfig
     return current, losses
 
 
-def denormalised(circuit: Circuit, scale: Scale) -> Circuit:
-    """The circuit at the mask's frequency and impedance level."""
-    return circuit.with_values([scale.denormalise(c.kind, c.value) for c in circuit.components()])
-
-
 def searched_mask(mask: FilterMask) -> FilterMask:
     """The mask that proposals are made and optimised for: a band mask's lowpass equivalent, any other mask itself."""
     return lowpass_equivalent(mask) if mask.response in ("bandpass", "bandstop") else mask
 
 
 def realised(circuit: Circuit, mask: FilterMask) -> Circuit:
-    """A normalised circuit for `searched_mask(mask)` as a circuit for `mask` in SI values: denormalised, then (for a
-    band mask) turned into the band circuit by the exact frequency transformation; between an ideal source and an
-    open load, where the gain does not depend on the impedance level, that level is chosen to centre the values in
-    their ranges (`synthesis.values.centre_impedance`)."""
+    """A normalised circuit for `searched_mask(mask)` as a circuit for `mask` in SI values: scaled (`Scale.circuit`),
+    then (for a band mask) turned into the band circuit by the exact frequency transformation; between an ideal
+    source and an open load, where the gain does not depend on the impedance level, that level is chosen to centre
+    the values in their ranges (`synthesis.values.centre_impedance`)."""
     searched = searched_mask(mask)
-    si = denormalised(circuit, Scale.of(searched))
+    si = Scale.of(searched).circuit(circuit)
     if searched is not mask:
         si = band_from_lowpass(si, searched.passband_hz, mask.response, design_passband(mask))
     unterminated = mask.source_ohm == 0 and mask.load_ohm is None  # no resistor fixes the impedance level

@@ -33,7 +33,7 @@ from circuitlib.designers.mask_generative import LearnedProposers
 from circuitlib.designers.mask_search import SearchConfig
 from circuitlib.learn import dataset, training
 from circuitlib.learn.models import CircuitVAE, ModelConfig
-from circuitlib.report.mask_study import MaskGrid, random_masks
+from circuitlib.report.mask_study import MaskGrid, random_masks, timed_design
 from circuitlib.sim.differentiable import batch_response_hz
 from circuitlib.sim.spice import simulate
 from circuitlib.sim.sweep import STREAM_BLOCK, sweep_blocks, sweep_hz, sweep_with_report
@@ -68,9 +68,7 @@ def simulation(circuits: list, sweep: AcSweep = SEED_SWEEP, repeats: int = 5, pr
     t_ours, (ours, factored) = best_of(lambda: sweep_with_report(circuits, f_hz), repeats)
     ref = np.stack([r.h for r in spice])
     err = np.abs(ours - ref) / np.maximum(np.abs(ref), 1e-300)
-    key = {"circuits": f"{prefix}circuits", "points": f"{prefix}sweep_points"} if prefix else {
-        "circuits": "circuits", "points": "sweep_points"}
-    return {key["circuits"]: len(circuits), key["points"]: len(f_hz),
+    return {f"{prefix}circuits": len(circuits), f"{prefix}sweep_points": len(f_hz),
             f"{prefix}ngspice_circuits_per_s": len(circuits) / t_spice,
             f"{prefix}mna_circuits_per_s": len(circuits) / t_ours,
             f"{prefix}mna_vs_ngspice_throughput": t_spice / t_ours,
@@ -134,11 +132,11 @@ def mask_design_speed(n_masks: int, seed: int = 0) -> dict:
     median and worst over `n_masks` masks; and on the designs found, the exact verification against the ngspice
     verification of the same circuit."""
     masks = random_masks(MaskGrid(count=n_masks, seed=seed))
-    design(masks[0], n=1)  # warm: ngspice loaded
+    timed_design(masks[0])  # warm: ngspice loaded
     ms, mna_s, spice_s = [], 0.0, 0.0
     for mask in masks:
-        t, (best,) = best_of(lambda: design(mask, n=1))
-        ms.append(1e3 * t)
+        best, t_ms = timed_design(mask)
+        ms.append(t_ms)
         t_mna, nodal = best_of(lambda: verify(best.circuit, mask))
         mna_s += t_mna
         spice_s += seconds(lambda: verify_ngspice(best.circuit, mask, nodal))

@@ -67,7 +67,7 @@ def study(masks: list[FilterMask], cfg: ms.SearchConfig, learned: LearnedPropose
     """Every method on every mask: a row per (mask, method) and the best design of each. With an `executor` (a Dask
     cluster's), each mask is studied on a worker, the prior and training pairs loaded here first and sent along."""
     if executor is not None:
-        learned.model, learned.train_records, learned._pairs  # noqa: B018 - loaded here, not from a worker's paths
+        learned.load()  # here, not from a worker's paths
     n = len(masks)
     done = mapped(study_mask, range(n), masks, [cfg] * n, [learned] * n, [budgets] * n, executor=executor)
     rows, bests = [], []
