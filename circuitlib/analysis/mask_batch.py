@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from circuitlib.analysis.mask import FilterMask, grids_at_marks, marks_of_roots
+from circuitlib.analysis.vertex import parabola_max
 from circuitlib.core.circuit import Circuit
 from circuitlib.sim.sweep import Stacked, finite_roots, stack, sweep_rows
 
@@ -69,13 +70,8 @@ def _extreme(power: np.ndarray, logf: np.ndarray, use: np.ndarray, seg: np.ndarr
         best = np.where(use[r, i], sign * 10 * np.log10(np.maximum(power[r, i], 1e-300)), -np.inf)
         inner = (i > 0) & (i < power.shape[1] - 1) & np.isfinite(best)
         inner &= (seg[r, j - 1] == seg[r, i]) & (seg[r, j + 1] == seg[r, i])
-        (x0, x1, x2), (y0, y1, y2) = logf[r[:, None], cols].T, y.T
-        d01, d12 = (y1 - y0) / (x1 - x0), (y2 - y1) / (x2 - x1)
-        a = (d12 - d01) / (x2 - x0)
-        xv = 0.5 * (x0 + x1) - d01 / (2 * a)
-        yv = y0 + d01 * (xv - x0) + a * (xv - x0) * (xv - x1)
-    ok = inner & (a < 0) & (xv > x0) & (xv < x2) & np.isfinite(yv)
-    return sign * np.where(ok, np.maximum(best, yv), best)
+    yv, ok = parabola_max(logf[r[:, None], cols].T, y.T)
+    return sign * np.where(inner & ok, np.maximum(best, yv), best)
 
 
 def verify_batch(circuits: list[Circuit], masks: list[FilterMask]) -> BatchReport:

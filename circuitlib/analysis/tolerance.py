@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field, ValidationError
 from scipy.special import ndtr, ndtri
 
 from circuitlib.analysis.mask import FilterMask, band_grids
+from circuitlib.analysis.vertex import parabola_max
 from circuitlib.core.circuit import Circuit
 from circuitlib.core.errors import SpecificationError
 from circuitlib.core.executors import mapped
@@ -120,14 +121,7 @@ def _extreme(db: np.ndarray, logf: np.ndarray, sign: float) -> np.ndarray:
     inner = (i > 0) & (i < y.shape[1] - 1)
     rows, j = np.flatnonzero(inner), i[inner]
     if len(rows):
-        x0, x1, x2 = logf[j - 1], logf[j], logf[j + 1]
-        y0, y1, y2 = y[rows, j - 1], y[rows, j], y[rows, j + 1]
-        d01, d12 = (y1 - y0) / (x1 - x0), (y2 - y1) / (x2 - x1)
-        a = (d12 - d01) / (x2 - x0)  # p(x) = y0 + d01 (x - x0) + a (x - x0)(x - x1); a < 0 at a maximum
-        with np.errstate(divide="ignore", invalid="ignore"):
-            xv = 0.5 * (x0 + x1) - d01 / (2 * a)
-            yv = y0 + d01 * (xv - x0) + a * (xv - x0) * (xv - x1)
-        ok = (a < 0) & (xv > x0) & (xv < x2) & np.isfinite(yv)
+        yv, ok = parabola_max(logf[np.stack([j - 1, j, j + 1])], y[rows, np.stack([j - 1, j, j + 1])])
         best[rows[ok]] = np.maximum(best[rows[ok]], yv[ok])
     return sign * best
 
