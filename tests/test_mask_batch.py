@@ -4,7 +4,8 @@ and ngspice; and the per-row sweep it rests on."""
 import numpy as np
 import pytest
 
-from circuitlib.analysis.mask import FilterMask, verify, verify_ngspice
+from circuitlib.analysis import mask_batch
+from circuitlib.analysis.mask import FilterMask, grids_at_marks, marks_of_roots, verify, verify_ngspice
 from circuitlib.analysis.mask_batch import verify_batch
 from circuitlib.core.circuit import Circuit, Edge
 from circuitlib.report.mask_study import MaskGrid, random_masks
@@ -76,3 +77,22 @@ def test_a_mismatch_of_circuits_and_masks_is_refused():
         verify_batch([rc], [FilterMask("lowpass", 1e3, 1e4, 1.0, 20.0)] * 2)
     with pytest.raises(ValueError, match="rows"):
         sweep_rows([rc], np.ones((2, 3)))
+
+
+def test_the_batch_grids_are_each_circuits_own_grids():
+    """mask_batch builds every band's grid of every circuit at once; each must be the grid `mask.grids_at_marks`
+    builds from that circuit's roots (`marks_of_roots`) alone, point for point."""
+    from circuitlib.designers.mask_design import design
+
+    masks = random_masks(MaskGrid(count=24, seed=5))
+    circuits = [design(m, n=1, ngspice=False)[0].circuit for m in masks]
+    roots = finite_roots(circuits)
+    f, band, circuit, seg, kind = mask_batch._grids(masks, *mask_batch._marks(roots))
+    b = 0
+    for i, (m, r) in enumerate(zip(masks, roots)):
+        for j, (k, want) in enumerate(grids_at_marks(m, marks_of_roots(r))):
+            assert (circuit[b], seg[b], kind[b]) == (i, j, mask_batch.PASS if k == "pass" else mask_batch.STOP)
+            got = f[band == b]
+            assert len(got) == len(want) and np.allclose(got, want, rtol=1e-12, atol=0)
+            b += 1
+    assert b == len(circuit)

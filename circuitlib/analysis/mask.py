@@ -225,7 +225,7 @@ def band_extremes(circuit: Circuit, lo_hz: float, hi_hz: float, marks_hz: np.nda
     return lo_pt[0], lo_pt[1], hi_pt[0], hi_pt[1]
 
 
-def _finite(lo_hz: float, hi_hz: float) -> tuple[float, float]:
+def closed_band(lo_hz: float, hi_hz: float) -> tuple[float, float]:
     """A band with its open ends closed BEYOND_DECADES past the finite edge."""
     return (lo_hz if lo_hz > 0 else hi_hz / 10 ** BEYOND_DECADES,
             hi_hz if math.isfinite(hi_hz) else lo_hz * 10 ** BEYOND_DECADES)
@@ -247,7 +247,7 @@ def marks_of_roots(roots_rad_s: np.ndarray) -> np.ndarray:
 
 def grids_at_marks(mask: FilterMask, marks_hz: np.ndarray) -> list[tuple[str, np.ndarray]]:
     """Every band's verification grid (`band_grids`) with the dense marks `marks_hz` (`marks_of_roots`)."""
-    return [(kind, _grid(*_finite(lo, hi), marks_hz)) for kind, lo, hi in mask.bands()]
+    return [(kind, _grid(*closed_band(lo, hi), marks_hz)) for kind, lo, hi in mask.bands()]
 
 
 def sampled_margin_db(circuit: Circuit, mask: FilterMask, grids: list[tuple[str, np.ndarray]]) -> float:
@@ -266,7 +266,7 @@ def sampled_margin_db(circuit: Circuit, mask: FilterMask, grids: list[tuple[str,
 def passband_delay_s(circuit: Circuit, mask: FilterMask, marks_hz: np.ndarray) -> tuple[float, float]:
     """(min, max) group delay in seconds over the passbands (open ends closed BEYOND_DECADES past the edge)."""
     p = pencil(circuit)
-    taus = [group_delay_s(p, _grid(*_finite(lo, hi), marks_hz)) for kind, lo, hi in mask.bands() if kind == "pass"]
+    taus = [group_delay_s(p, _grid(*closed_band(lo, hi), marks_hz)) for kind, lo, hi in mask.bands() if kind == "pass"]
     tau = np.concatenate(taus)
     return float(tau.min()), float(tau.max())
 

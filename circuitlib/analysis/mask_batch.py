@@ -11,11 +11,13 @@ many circuits at once.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from circuitlib.analysis.mask import FilterMask, grids_at_marks, marks_of_roots
+from circuitlib.analysis.mask import GRID_PPD, FilterMask, closed_band
+from circuitlib.analysis.measure import RESONANCE_WINDOW
 from circuitlib.analysis.vertex import parabola_max
 from circuitlib.core.circuit import Circuit
 from circuitlib.sim.sweep import Stacked, finite_roots, stack, sweep_rows
@@ -37,23 +39,65 @@ class BatchReport:
         return self.margin_db >= 0
 
 
+def _marks(roots: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The dense marks (Hz) of every circuit at once, as `mask.marks_of_roots` gives each circuit's from its roots
+    (rad/s): each root's magnitude and imaginary part, and a window of +-4/Q around the sharp ones. Returns (marks,
+    the circuit of each)."""
+    owner = np.repeat(np.arange(len(roots)), [len(r) for r in roots])
+    r = np.concatenate(roots) if roots else np.zeros(0, dtype=complex)
+    keep = np.isfinite(r) & (np.abs(r) > 0)
+    r, owner = r[keep], owner[keep]
+    f = np.abs(r) / (2 * math.pi)
+    with np.errstate(divide="ignore"):
+        q = np.where(r.real != 0, np.abs(r) / (2 * np.abs(r.real)), 1e6)  # a root on the jw axis: Q = 1e6
+    sharp = q > 1
+    windows = f[sharp, None] * (1 + RESONANCE_WINDOW[None, :] / q[sharp, None])
+    marks = np.concatenate([f, np.abs(r.imag) / (2 * math.pi), windows.ravel()])
+    owners = np.concatenate([owner, owner, np.repeat(owner[sharp], RESONANCE_WINDOW.size)])
+    return marks[marks > 0], owners[marks > 0]
+
+
+def _grids(masks: list[FilterMask], marks: np.ndarray, owners: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Every band's verification grid at once, as `mask.grids_at_marks` builds each band's (GRID_PPD points a decade
+    from edge to edge, the circuit's marks inside, points closer than 1e-9 relative merged): (frequencies in order
+    band by band, the band of each; and per band its circuit, its number within its mask, and PASS or STOP)."""
+    table = [(i, j, PASS if kind == "pass" else STOP, *closed_band(lo, hi))
+             for i, m in enumerate(masks) for j, (kind, lo, hi) in enumerate(m.bands())]
+    circuit, seg, kind = (np.array([t[k] for t in table], dtype=int) for k in range(3))
+    lo, hi = (np.array([t[k] for t in table]) for k in (3, 4))
+    n = np.maximum((GRID_PPD * np.log10(hi / lo)).astype(int), 1) + 1
+    first = np.cumsum(n) - n
+    band = np.repeat(np.arange(len(table)), n)
+    step = (np.log(hi) - np.log(lo)) / (n - 1)
+    f = np.exp(np.log(lo)[band] + (np.arange(band.size) - first[band]) * step[band])
+    f[first], f[first + n - 1] = lo, hi
+    order = np.argsort(owners, kind="stable")  # each circuit's marks together
+    marks, owners = marks[order], owners[order]
+    start, count = np.searchsorted(owners, np.arange(len(masks))), np.bincount(owners, minlength=len(masks))
+    per = count[circuit]  # a (band, mark) pair for every mark of the band's circuit
+    pair_band = np.repeat(np.arange(len(table)), per)
+    at = np.repeat(start[circuit], per) + np.arange(per.sum()) - np.repeat(np.cumsum(per) - per, per)
+    inside = (marks[at] > lo[pair_band]) & (marks[at] < hi[pair_band])
+    f, band = np.concatenate([f, marks[at][inside]]), np.concatenate([band, pair_band[inside]])
+    position = (np.log(f) - np.log(lo)[band]) / (np.log(hi) - np.log(lo))[band]  # 0 to 1 across its band
+    order = np.argsort(band + 0.5 * position, kind="stable")  # by band, then frequency (np.lexsort is 10x slower)
+    f, band = f[order], band[order]
+    keep = np.ones(f.size, dtype=bool)
+    keep[1:] = (band[1:] != band[:-1]) | (np.diff(f) > 1e-9 * f[1:])  # duplicates would make empty brackets
+    return f[keep], band[keep], circuit, seg, kind
+
+
 def _rows(circuits: list[Circuit], masks: list[FilterMask], stacked: Stacked) -> tuple[np.ndarray, ...]:
     """(frequencies, kinds, segments), each (B, F): every circuit's band grids end to end, padded by repeating the
     last frequency (kind PAD); a segment number per band, so that refinement never spans two bands."""
-    grids = [grids_at_marks(m, marks_of_roots(r)) for m, r in zip(masks, finite_roots(circuits, stacked))]
-    bands = [f for g in grids for _, f in g]
-    sizes = np.array([len(f) for f in bands])
-    row = np.repeat(np.repeat(np.arange(len(grids)), [len(g) for g in grids]), sizes)  # each point's circuit
-    length = np.bincount(row, minlength=len(grids))
+    f, band, circuit, seg, kind = _grids(masks, *_marks(finite_roots(circuits, stacked)))
+    row = circuit[band]  # each point's circuit: bands are numbered circuit by circuit, so rows come in order
+    length = np.bincount(row, minlength=len(masks))
     col = np.arange(len(row)) - np.repeat(np.cumsum(length) - length, length)
-    points = np.concatenate(bands)
-    freq = np.repeat(points[np.cumsum(length) - 1][:, None], length.max(), axis=1)
-    kind = np.full(freq.shape, PAD)
-    seg = np.full(freq.shape, -1)
-    freq[row, col] = points
-    kind[row, col] = np.repeat([PASS if k == "pass" else STOP for g in grids for k, _ in g], sizes)
-    seg[row, col] = np.repeat([j for g in grids for j in range(len(g))], sizes)
-    return freq, kind, seg
+    freq = np.repeat(f[np.cumsum(length) - 1][:, None], length.max(), axis=1)
+    kinds, segs = np.full(freq.shape, PAD), np.full(freq.shape, -1)
+    freq[row, col], kinds[row, col], segs[row, col] = f, kind[band], seg[band]
+    return freq, kinds, segs
 
 
 def _extreme(power: np.ndarray, logf: np.ndarray, use: np.ndarray, seg: np.ndarray, sign: float) -> np.ndarray:

@@ -53,7 +53,7 @@ class Measurement:
         return {k: getattr(self, k) for k in keys}
 
 
-_WINDOW = np.linspace(-4, 4, 81)  # a resonance window, in units of 1/Q
+RESONANCE_WINDOW = np.linspace(-4, 4, 81)  # a resonance window, in units of 1/Q
 
 
 def resonance_windows_hz(roots_rad_s: np.ndarray) -> list[np.ndarray]:
@@ -63,7 +63,7 @@ def resonance_windows_hz(roots_rad_s: np.ndarray) -> list[np.ndarray]:
     for root, f_hz in zip(roots_rad_s, np.abs(roots_rad_s) / (2 * np.pi)):
         q = abs(root) / (2 * abs(root.real)) if root.real else 1e6
         if q > 1:
-            out.append(f_hz * (1 + _WINDOW / q))  # scalar arithmetic: the same bits as ever (datasets hash them)
+            out.append(f_hz * (1 + RESONANCE_WINDOW / q))  # scalar arithmetic: the same bits as ever (datasets hash them)
     return out
 
 

@@ -215,13 +215,30 @@ def _powers(acc: np.ndarray, w: np.ndarray, power: np.ndarray, scale: np.ndarray
         runs = [slice(a, b) for a, b in runs]
     for rows in runs:
         m = int(power[rows][0])
-        value = J_POWERS[m % 4] * (w[rows] if w.ndim == 2 else w) ** m if m else 1.0
+        value = J_POWERS[m % 4] * _int_power(w[rows] if w.ndim == 2 else w, m) if m else 1.0
         if scale is None:
             acc[rows] = value
         elif isinstance(rows, slice):
             np.multiply(scale[rows, None], value, out=acc[rows])
         else:
             acc[rows] = scale[rows, None] * value
+
+
+def _int_power(x: np.ndarray, m: int) -> np.ndarray:
+    """x ** m for an integer m >= 1 by repeated squaring: a few multiplications, where ** calls pow() for every
+    element (ten times slower on a grid per circuit).
+
+    >>> _int_power(np.array([2.0, 3.0]), 5).tolist()
+    [32.0, 243.0]
+    """
+    result, base = None, x
+    while m:
+        if m & 1:
+            result = base.copy() if result is None else result * base
+        m >>= 1
+        if m:
+            base = base * base
+    return result
 
 
 def _runs(x: np.ndarray, start: int = 0) -> list[tuple[int, int]]:
