@@ -68,8 +68,9 @@ def _grids(masks: list[FilterMask], marks: np.ndarray, owners: np.ndarray) -> tu
     n = np.maximum((GRID_PPD * np.log10(hi / lo)).astype(int), 1) + 1
     first = np.cumsum(n) - n
     band = np.repeat(np.arange(len(table)), n)
-    step = (np.log(hi) - np.log(lo)) / (n - 1)
-    f = np.exp(np.log(lo)[band] + (np.arange(band.size) - first[band]) * step[band])
+    log_lo, span = np.log(lo), np.log(hi) - np.log(lo)
+    y = log_lo[band] + (np.arange(band.size) - first[band]) * (span / (n - 1))[band]  # log f
+    f = np.exp(y)
     f[first], f[first + n - 1] = lo, hi
     order = np.argsort(owners, kind="stable")  # each circuit's marks together
     marks, owners = marks[order], owners[order]
@@ -77,10 +78,12 @@ def _grids(masks: list[FilterMask], marks: np.ndarray, owners: np.ndarray) -> tu
     per = count[circuit]  # a (band, mark) pair for every mark of the band's circuit
     pair_band = np.repeat(np.arange(len(table)), per)
     at = np.repeat(start[circuit], per) + np.arange(per.sum()) - np.repeat(np.cumsum(per) - per, per)
-    inside = (marks[at] > lo[pair_band]) & (marks[at] < hi[pair_band])
-    f, band = np.concatenate([f, marks[at][inside]]), np.concatenate([band, pair_band[inside]])
-    position = (np.log(f) - np.log(lo)[band]) / (np.log(hi) - np.log(lo))[band]  # 0 to 1 across its band
-    order = np.argsort(band + 0.5 * position, kind="stable")  # by band, then frequency (np.lexsort is 10x slower)
+    paired = marks[at]
+    inside = (paired > lo[pair_band]) & (paired < hi[pair_band])
+    f, band = np.concatenate([f, paired[inside]]), np.concatenate([band, pair_band[inside]])
+    y = np.concatenate([y, np.log(paired[inside])])
+    order = np.argsort(band + 0.5 * (y - log_lo[band]) / span[band], kind="stable")  # by band, then frequency: the
+    # position in the band runs from 0 to 1 (np.lexsort on the two is ten times slower)
     f, band = f[order], band[order]
     keep = np.ones(f.size, dtype=bool)
     keep[1:] = (band[1:] != band[:-1]) | (np.diff(f) > 1e-9 * f[1:])  # duplicates would make empty brackets
