@@ -216,3 +216,25 @@ def test_quadratic_factors_are_the_product_of_the_roots(grid):
     s = 1j * w if grid else np.broadcast_to(1j * w, out.shape)
     want = scale[:, None] * np.prod(np.where(present[:, :, None], s[:, None, :] - roots[:, :, None], 1.0), axis=1)
     assert np.max(np.abs(got - want) / np.abs(want)) < 1e-12
+
+
+@pytest.mark.parametrize("known_roots", [False, True])
+def test_a_shift_on_a_pole_goes_to_the_retry(monkeypatch, known_roots):
+    """With the shift placed exactly on an RC low-pass's pole (sigma = -1/RC, where G + sigma C is singular), the one
+    LU at the shifts fails: the circuit must still come out exact, from the retry at its worst check point, whether
+    its roots are found in the sweep or given (`sweep_rows` after `finite_roots`, as the batched verification does)."""
+    r, c = 1e3, 1e-7
+    rc = tc.rc_lowpass(r, c)
+    want = 1 / (1 + 2j * math.pi * F_HZ * r * c)
+    if known_roots:
+        stacked = sweep.stack([rc])
+        sweep.finite_roots([rc], stacked)
+    monkeypatch.setattr(sweep, "_frequency_scales", lambda g, c_: np.full(len(g), -1 / (r * c)))
+    if known_roots:
+        stacked.parts = [(mats, np.full(1, -1 / (r * c))) for mats, _ in stacked.parts]
+        got = sweep.sweep_rows([rc], F_HZ[None, :], stacked=stacked)[0]
+    else:
+        got, factored = sweep.sweep_with_report([rc], F_HZ)
+        got = got[0]
+        assert factored[0]  # by the retry
+    assert np.max(np.abs(got - want) / np.abs(want)) < 1e-12

@@ -107,7 +107,12 @@ def _finite_roots(a: np.ndarray, b: np.ndarray, sigma: np.ndarray) -> tuple[np.n
     """Finite roots s of det(a + s b) = 0 for a stack of pencils, by shift and invert: the eigenvalues mu of
     (a + sigma b)^-1 b give s = sigma - 1/mu; mu = 0 is a root at infinity. Rings of roots at infinity are
     dropped and rings at the origin set to exactly 0. Returns (B, K) roots and a mask of the finite ones."""
-    mu = np.linalg.eigvals(np.linalg.solve(a + sigma[:, None, None] * b, b))
+    return _shifted_roots(np.linalg.solve(a + sigma[:, None, None] * b, b), sigma)
+
+
+def _shifted_roots(shifted: np.ndarray, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`_finite_roots` from the shift-inverted matrices (a + sigma b)^-1 b, (B, K, K)."""
+    mu = np.linalg.eigvals(shifted)
     infinite = _ring_at_zero(mu * sigma[:, None], np.ones_like(sigma))  # mu * sigma is 1 at s = 0
     with np.errstate(divide="ignore", invalid="ignore"):
         roots = np.where(infinite, 0.0, sigma[:, None] - 1.0 / np.where(infinite, 1.0, mu))
@@ -425,7 +430,13 @@ def _batch_matrices(mats: tuple[np.ndarray, ...], sigma: np.ndarray, f_hz: np.nd
     grid = f_hz.ndim == 2  # a frequency grid per circuit
     lo, hi = (f_hz.min(axis=-1), f_hz.max(axis=-1)) if grid else (f_hz.min(), f_hz.max())
     s_check = 2j * np.pi * np.geomspace(lo, hi, CHECK_POINTS, axis=-1)
-    h_check, h_sigma = _exact(*mats, s_check), _at_shifts(*mats, sigma)
+    h_check = _exact(*mats, s_check)
+    rhs = (b0 + sigma[:, None] * b1)[..., None]  # one LU at the shifts: H there (the gain) and, unless the roots are
+    try:  # known, C shift-inverted (the poles)
+        shifted = np.linalg.solve(g + sigma[:, None, None] * c, rhs if roots is not None else np.concatenate([c, rhs], 2))
+    except np.linalg.LinAlgError:  # a shift on a root of some circuit: every circuit of the stack to the retry
+        shifted = None
+    h_sigma = np.full(len(g), np.nan) if shifted is None else np.einsum("bn,bn->b", shifted[..., -1], out)
     w = 2 * np.pi * f_hz
     pick = (lambda a, r: a[r]) if grid else (lambda a, r: a)  # noqa: E731 - the rows' own grids, or the one grid
     sub = lambda rows: mats if len(rows) == len(g) else tuple(m[rows] for m in mats)  # noqa: E731
@@ -444,11 +455,8 @@ def _batch_matrices(mats: tuple[np.ndarray, ...], sigma: np.ndarray, f_hz: np.nd
 
     pending = np.arange(len(g))
     if roots is None:
-        try:
-            poles = _finite_roots(g, c, sigma)
-        except np.linalg.LinAlgError:  # a shift on a root of some circuit: to the retry
-            poles = None
-        if poles is not None:
+        if shifted is not None:
+            poles = _shifted_roots(shifted[..., :-1], sigma)
             *guess, fits = _monomial(*poles, s_check, h_check, floor)
             other = np.flatnonzero(~fits)  # their zeros from the zero pencil
             roots = (*poles, *(_with_rows(guess, other, _zeros_of(sub(other), sigma[other])) if len(other) else guess))
