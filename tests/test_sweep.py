@@ -1,5 +1,6 @@
 """The factored fast sweep against closed forms and against the exact per-frequency solve."""
 
+import functools
 import math
 
 import circuits as tc
@@ -103,11 +104,14 @@ def test_the_stack_is_the_nodal_pencil():
         assert sigma[i] == pytest.approx(_frequency_scale(p), rel=1e-12)
 
 
-def test_chunks_of_similar_size_keep_every_circuit_in_its_row():
-    """Circuits are regrouped by size into chunks; each row of the result must still be its own circuit's sweep."""
+def test_groups_of_similar_size_keep_every_circuit_in_its_row(monkeypatch):
+    """Circuits are regrouped by size (`size_groups`, here groups of two at least); each row of the result must still
+    be its own circuit's sweep."""
     circuits = [tc.butterworth3_lowpass(2e3), tc.rc_lowpass(1e3, 1e-8), tc.twin_t_notch(5e2),
                 tc.rl_highpass(50.0, 1e-3), tc.wien(3e4), tc.series_rlc_bandpass(7e3, 8), tc.rc_highpass(2e3, 1e-7)]
-    got = sweep.sweep_hz(circuits, F_HZ, chunk=2)
+    monkeypatch.setattr(sweep, "size_groups", functools.partial(sweep.size_groups, least=2))
+    assert len(sweep.stack(circuits).groups) > 2
+    got = sweep.sweep_hz(circuits, F_HZ)
     for row, c in zip(got, circuits):
         want = response_hz(pencil(c), F_HZ)
         assert np.max(np.abs(row - want) / np.abs(want)) < 1e-8
@@ -184,38 +188,6 @@ def test_a_numerator_that_only_looks_monomial_gets_its_zeros_from_the_zero_penci
     assert np.max(np.abs(got[0] - want) / np.abs(want)) < 1e-10
     s = 2j * np.pi * F_HZ
     assert np.max(np.abs(got[0] - (1 + s * 1e3 * 1e-16) / (1 + s * 1e3 * (1e-6 + 1e-16))) / np.abs(want)) < 1e-10
-
-
-@pytest.mark.parametrize("grid", [False, True])
-def test_quadratic_factors_are_the_product_of_the_roots(grid):
-    """_factors groups each row's roots (exact zeros, conjugate pairs, real pairs, an odd real root, and complex roots
-    without their mirror) and _product evaluates them on the jw axis: the same as prod(jw - r) over the present roots,
-    times the scale, for rows in any order and with a grid per row."""
-    rng = np.random.default_rng(3)
-    rows = []
-    for i in range(40):
-        k = rng.integers(0, 4)
-        pairs = rng.uniform(-3e3, -10, k) + 1j * rng.uniform(10, 5e3, k)
-        reals = rng.uniform(-5e3, 5e3, rng.integers(0, 4))
-        lone = rng.uniform(-1e3, -1, 1) + 1j * rng.uniform(1, 1e3, 1) if i % 7 == 0 else np.zeros(0)
-        zeros = np.zeros(rng.integers(0, 3))
-        rows.append(np.concatenate([pairs, pairs.conj(), reals, lone, zeros]))
-    width = max(map(len, rows)) + 1
-    roots = np.zeros((len(rows), width), dtype=complex)
-    present = np.zeros((len(rows), width), dtype=bool)
-    for i, r in enumerate(rows):
-        order = rng.permutation(width)[: len(r)]
-        roots[i, order], present[i, order] = r, True
-        roots[i, ~present[i]] = 7.0 + 3j  # not a root: must be ignored
-    w = np.geomspace(1.0, 1e5, 300)
-    w = np.stack([w * rng.uniform(0.5, 2) for _ in rows]) if grid else w
-    scale = rng.normal(size=len(rows)) + 1j * rng.normal(size=len(rows))
-    out = np.empty((len(rows), w.shape[-1]), dtype=complex)
-    work = sweep._buffers(len(rows), w.shape[-1])
-    got = sweep._product(w, sweep._factors(roots, present), out, work[:2], scale)
-    s = 1j * w if grid else np.broadcast_to(1j * w, out.shape)
-    want = scale[:, None] * np.prod(np.where(present[:, :, None], s[:, None, :] - roots[:, :, None], 1.0), axis=1)
-    assert np.max(np.abs(got - want) / np.abs(want)) < 1e-12
 
 
 @pytest.mark.parametrize("known_roots", [False, True])

@@ -14,25 +14,22 @@ degrades. Because of that check, a form may be guessed: where H(s) prod(s - p) i
 (all-pole low-passes, their high-pass transforms, simple band-passes), the zeros are taken to be m zeros at the
 origin, and the zero pencil's eigenvalues are computed only for the circuits where that fails.
 
-Where the time goes (on one core of this 2-core machine, 1,201 points): for 200 order-10 ladders, about 12 ms, of
-which the poles' eigenvalues take a fifth, the check's complex LU solves (9 points) a quarter, the products a fifth
-and the stamping a tenth; for 1,000 dataset circuits, about 37 ms. The circuits are read once into stamps with array
-operations (`stamping.stamp`), factored in groups of equal size (`stack`: no circuit padded to a much larger one,
-since eigenvalues cost the cube of the size), and their products evaluated `CHUNK` rows at a time into work arrays
-allocated once (`_buffers`), where a fresh (B, F) array per step would cost more in page faults than in arithmetic.
-On the jw axis a conjugate pair's two factors are one real quadratic, (c - w^2) + j b w (`_factors`), which halves
-the complex products. Past memory, `sweep_blocks` streams the circuits a block at a time.
+How the time is kept down: the circuits are read once into stamps with array operations (`stamping.stamp`),
+factored in groups of equal size (`stack`: no circuit padded to a much larger one, since eigenvalues cost the cube of
+the size), and the factored forms evaluated by one compiled loop (`factors.ratio_at_jw`), which builds each value in
+registers and writes it once. Past memory, `sweep_blocks` streams the circuits a block at a time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 
 from circuitlib.core.circuit import Circuit
 from circuitlib.sim import stamping
+from circuitlib.sim.factors import factors, ratio_at_jw
 from circuitlib.sim.mna import Pencil, poles_zeros, response
 
 CHECK_POINTS = 9  # exact solves per circuit, log-spaced over the sweep
@@ -42,7 +39,6 @@ CHECK_FLOOR = 1e-15  # this share of the circuit's largest checked |H| (-300 dB:
 MONOMIAL_FIT = 1e-6  # spread of log|numerator / s^m| over the check points within which a monomial numerator is tried
 CLUSTER_TOL = 1e-9  # a ring of roots is one multiple root when its polynomial is z^m to this (relative) accuracy
 CLUSTER_RADIUS = 0.05  # rings are looked for within this share of the circuit's frequency scale
-CHUNK = 96  # rows evaluated together: measured fastest between 64 and 128 on the seed's sweep (1,201 points)
 GROUP_LEAST, GROUP_MOST = 64, 1024  # circuits factored together (size_groups)
 EXACT_ENTRIES = 32 * 9 * 11**2  # matrix entries solved together (`_exact`): 32 order-10 ladders at 9 points
 STREAM_BLOCK = 4096  # circuits per block of `sweep_blocks`: 79 MB of H at 1,201 points
@@ -120,148 +116,6 @@ def _shifted_roots(shifted: np.ndarray, sigma: np.ndarray) -> tuple[np.ndarray, 
     return np.where(at_zero, 0.0, roots), ~infinite
 
 
-@dataclass
-class _Factors:
-    """The roots of a stack of polynomials (one a row), grouped for evaluation on the jw axis: `power` roots at
-    exactly 0, (jw)^power; quadratic factors s^2 + b s + c (b, c real), one for each conjugate pair and each pair of
-    real roots, which at s = jw are (c - w^2) + j b w, two real products where two linear factors took two complex ones;
-    an odd real root; and the complex roots of a row whose roots are not in conjugate pairs (`lone`: the eigenvalues
-    of a real matrix are, so this is for safety)."""
-
-    power: np.ndarray  # (B,) int
-    b: np.ndarray  # (B, Q) real, each row's `quads` to the left
-    c: np.ndarray
-    quads: np.ndarray  # (B,) int
-    odd: np.ndarray  # (B,) real root, where has_odd
-    has_odd: np.ndarray  # (B,) bool
-    lone: np.ndarray  # (B, L) complex
-    has_lone: np.ndarray  # (B, L) bool
-
-    def take(self, rows: np.ndarray | slice) -> _Factors:
-        return _Factors(*(getattr(self, f.name)[rows] for f in fields(self)))
-
-
-def _factors(roots: np.ndarray, present: np.ndarray) -> _Factors:
-    """The present roots (B, K) of each row as `_Factors`."""
-    zero = present & (roots == 0)
-    rest = present & ~zero
-    upper, lower, real = rest & (roots.imag > 0), rest & (roots.imag < 0), rest & (roots.imag == 0)
-    paired = upper.sum(axis=1) == lower.sum(axis=1)  # the eigenvalues of a real matrix come in exact conjugate pairs
-    pair = upper & paired[:, None]
-    reals = np.sort(np.where(real, roots.real, np.inf), axis=1)  # real roots in order, taken two by two
-    n_real = real.sum(axis=1)
-    half = reals.shape[1] // 2
-    r1, r2 = reals[:, 0 : 2 * half : 2], reals[:, 1 : 2 * half : 2]
-    two = np.arange(half)[None, :] < (n_real // 2)[:, None]  # both of the two are roots
-    with np.errstate(invalid="ignore"):
-        b = np.concatenate([np.where(pair, -2.0 * roots.real, 0.0), np.where(two, -(r1 + r2), 0.0)], axis=1)
-        c = np.concatenate([np.where(pair, roots.real ** 2 + roots.imag ** 2, 0.0), np.where(two, r1 * r2, 0.0)], axis=1)
-    has_q = np.concatenate([pair, two], axis=1)
-    order = np.argsort(~has_q, axis=1, kind="stable")  # the quadratic factors to the left of each row
-    odd = reals[np.arange(len(roots)), np.maximum(n_real - 1, 0)] if reals.shape[1] else np.zeros(len(roots))
-    lone = (upper | lower) & ~paired[:, None]
-    kept = lone.shape[1] if lone.any() else 0  # no columns at all in the usual case, where every row is in pairs
-    return _Factors(zero.sum(axis=1), np.take_along_axis(b, order, 1), np.take_along_axis(c, order, 1),
-                    has_q.sum(axis=1), odd, n_real % 2 == 1, roots[:, :kept], lone[:, :kept])
-
-
-J_POWERS = (1.0, 1j, -1.0, -1j)  # j^m, exactly
-RUNS_MOST = 8  # rows of equal power in more runs than this are written a power at a time (`_powers`)
-
-
-def _product(w: np.ndarray, fac: _Factors, out: np.ndarray, work: tuple[np.ndarray, np.ndarray],
-             scale: np.ndarray | None = None) -> np.ndarray:
-    """scale * prod of the factors `fac` at s = jw into `out` (B, F), for w (rad/s) of shape (F,) (every row) or (B, F)
-    (a row each), and scale (B,) (1 when None); `work` is two complex scratch arrays of at least (B, F).
-
-    The sweep is bound by memory traffic, so every step works in place on slices, never on a fresh (B, F) array or a
-    scattered set of rows: the rows are sorted by how many quadratic factors they have (step k multiplies only the
-    rows that still have a k-th one), then by whether they have an odd real root and by their power of jw, so that
-    those are runs of rows too."""
-    key = 2 * fac.quads + fac.has_odd
-    in_order = bool(np.all(key[:-1] >= key[1:]))  # usual in a chunk of similar circuits
-    order = np.arange(len(key)) if in_order else np.argsort(-key, kind="stable")
-    fac, scale = (fac, scale) if in_order else (fac.take(order), None if scale is None else scale[order])
-    w_rows = w if w.ndim == 1 or in_order else w[order]
-    rows_of = (lambda x, a, b: x[a:b]) if w.ndim == 2 else (lambda x, a, b: x)  # noqa: E731 - a row each, or one
-    width = out.shape[-1]
-    acc, factor = out if in_order else work[0][: len(key), :width], work[1][: len(key), :width]
-    quadratic = int(np.count_nonzero(fac.quads))  # the rows with one at least: a prefix
-    direct = scale is None and quadratic and not fac.power[:quadratic].any()  # there the first factor is the start
-    _powers(acc, w_rows, fac.power, scale, quadratic if direct else 0)
-    w2 = np.square(w_rows)
-    for k in range(int(fac.quads.max(initial=0))):
-        n = int(np.count_nonzero(fac.quads > k))
-        into = acc if direct and k == 0 else factor
-        np.subtract(fac.c[:n, k, None], rows_of(w2, 0, n), out=into.real[:n])
-        np.multiply(fac.b[:n, k, None], rows_of(w_rows, 0, n), out=into.imag[:n])
-        if into is factor:
-            acc[:n] *= factor[:n]
-    for a, b in _runs(fac.has_odd):
-        if fac.has_odd[a]:
-            factor.real[a:b] = -fac.odd[a:b, None]
-            factor.imag[a:b] = rows_of(w_rows, a, b)
-            acc[a:b] *= factor[a:b]
-    for k in range(fac.lone.shape[1]):  # for safety only (see _Factors)
-        rows = np.flatnonzero(fac.has_lone[:, k])
-        acc[rows] *= 1j * (w_rows[rows] if w.ndim == 2 else w_rows) - fac.lone[rows, k, None]
-    if not in_order:
-        out[order] = acc
-    return out
-
-
-def _powers(acc: np.ndarray, w: np.ndarray, power: np.ndarray, scale: np.ndarray | None, start: int = 0) -> None:
-    """acc[i] = scale[i] (jw)^power[i] for the rows from `start` on, w (rad/s) of shape (F,) or a row each (B, F); scale
-    1 when None. Rows of equal power are written a run at a time where they come in a few runs, else a power at a time."""
-    runs = _runs(power, start)
-    if len(runs) > RUNS_MOST:
-        runs = [np.flatnonzero(power[start:] == m) + start for m in np.unique(power[start:])]
-    else:
-        runs = [slice(a, b) for a, b in runs]
-    for rows in runs:
-        m = int(power[rows][0])
-        value = J_POWERS[m % 4] * _int_power(w[rows] if w.ndim == 2 else w, m) if m else 1.0
-        if scale is None:
-            acc[rows] = value
-        elif isinstance(rows, slice):
-            np.multiply(scale[rows, None], value, out=acc[rows])
-        else:
-            acc[rows] = scale[rows, None] * value
-
-
-def _int_power(x: np.ndarray, m: int) -> np.ndarray:
-    """x ** m for an integer m >= 1 by repeated squaring: a few multiplications, where ** calls pow() for every
-    element (ten times slower on a grid per circuit).
-
-    >>> _int_power(np.array([2.0, 3.0]), 5).tolist()
-    [32.0, 243.0]
-    """
-    result, base = None, x
-    while m:
-        if m & 1:
-            result = base.copy() if result is None else result * base
-        m >>= 1
-        if m:
-            base = base * base
-    return result
-
-
-def _runs(x: np.ndarray, start: int = 0) -> list[tuple[int, int]]:
-    """(first, past the last) of each run of equal values in x[start:].
-
-    >>> _runs(np.array([3, 3, 1, 1, 1, 0]), 1)
-    [(1, 2), (2, 5), (5, 6)]
-    """
-    cuts = (np.flatnonzero(x[start + 1 :] != x[start:-1]) + start + 1).tolist()
-    return list(zip([start, *cuts], [*cuts, len(x)])) if start < len(x) else []
-
-
-def _buffers(n_rows: int, n_f: int) -> tuple[np.ndarray, ...]:
-    """Four (n_rows, F) complex scratch arrays for `_Factored.at` (three) and `_evaluate` (one), allocated once and
-    reused chunk after chunk."""
-    return tuple(np.empty((n_rows, n_f), dtype=complex) for _ in range(4))
-
-
 def _exact(g, c, b0, b1, out, s: np.ndarray) -> np.ndarray:
     """Exact H at a few points for the whole stack by dense solves: s is (K,) for all circuits or (B, K).
 
@@ -291,11 +145,17 @@ def _exact_rows(g, c, b0, b1, out, s: np.ndarray) -> np.ndarray:
     return np.einsum("bfn,bn->bf", x, out)
 
 
-def _at_shifts(g, c, b0, b1, out, sigma: np.ndarray) -> np.ndarray:
-    """Exact H at the real shifts sigma (rad/s), one a circuit, by real dense solves (as `_exact`: the check vouches for
-    them, since the gain of the factored form comes from them)."""
+def _shift_solve(g, c, b0, b1, sigma: np.ndarray, also: np.ndarray | None = None) -> np.ndarray:
+    """(G + sigma C)^-1 [also, b0 + sigma b1] for the real shifts sigma (rad/s), one a circuit, by real dense solves
+    (one LU for `also`'s columns and the input's): the last column gives H at the shifts (`_output`), which sets the
+    gain of the factored form (plain LU as `_exact`: the check vouches for it). LinAlgError when a shift is a root."""
+    rhs = (b0 + sigma[:, None] * b1)[..., None]
     with np.errstate(all="ignore"):
-        x = np.linalg.solve(g + sigma[:, None, None] * c, (b0 + sigma[:, None] * b1)[..., None])[..., 0]
+        return np.linalg.solve(g + sigma[:, None, None] * c, rhs if also is None else np.concatenate([also, rhs], 2))
+
+
+def _output(x: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """The output row `out` (B, n) applied to the solutions x (B, n): H, (B,)."""
     return np.einsum("bn,bn->b", x, out)
 
 
@@ -317,22 +177,15 @@ class _Factored:
         present = np.zeros((2 * bsz, k), dtype=bool)
         both[:bsz, : self.zeros.shape[1]], present[:bsz, : self.zeros.shape[1]] = self.zeros, self.has_z
         both[bsz:, : self.poles.shape[1]], present[bsz:, : self.poles.shape[1]] = self.poles, self.has_p
-        factors = _factors(both, present)
-        self.num, self.den = factors.take(slice(0, bsz)), factors.take(slice(bsz, 2 * bsz))
+        grouped = factors(both, present)
+        self.num, self.den = grouped.take(slice(0, bsz)), grouped.take(slice(bsz, 2 * bsz))
 
-    def at(self, w: np.ndarray, rows: np.ndarray, out: np.ndarray | None = None,
-           work: tuple[np.ndarray, ...] | None = None) -> np.ndarray:
-        """H(jw) on w (F,) (rad/s), or on a row of w (len(rows), F) each, for the circuits `rows`, (len(rows), F):
-        written into `out` when given, with `work` (`_buffers` of at least that size) as scratch."""
-        shape = (len(rows), w.shape[-1])
-        out = np.empty(shape, dtype=complex) if out is None else out
-        work = work or _buffers(*shape)
-        every = len(rows) == len(self.gain) and bool(np.all(rows == np.arange(len(rows))))
-        num, den = (self.num, self.den) if every else (self.num.take(rows), self.den.take(rows))
-        with np.errstate(all="ignore"):
-            _product(w, num, out, work[:2], scale=self.gain[rows])
-            out /= _product(w, den, work[2][: len(rows), : shape[1]], work[:2])
-        return out
+    def at(self, w: np.ndarray, rows: np.ndarray, out: np.ndarray | None = None, dest: np.ndarray | None = None,
+           length: np.ndarray | None = None) -> np.ndarray:
+        """H(jw) on w (F,) (rad/s), or on a row of w (len(rows), F) each, for the circuits `rows`: into row dest[k] of
+        `out` for rows[k] (row k, and a fresh (len(rows), F) array, without them); `length` as `ratio_at_jw`."""
+        out = np.empty((len(rows), w.shape[-1]), dtype=complex) if out is None else out
+        return ratio_at_jw(w, self.num, self.den, self.gain, rows, out, dest, length)
 
 
 def _roots(mats: tuple[np.ndarray, ...], sigma: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -356,7 +209,10 @@ def _factor(mats: tuple[np.ndarray, ...], sigma: np.ndarray, s_check: np.ndarray
         no = np.zeros((bsz, 1))
         return _Factored(no, no > 0, no, no > 0, no[:, 0], np.zeros(bsz, bool), np.zeros(bsz, int))
     if h_sigma is None:
-        h_sigma = _at_shifts(g, c, b0, b1, out, sigma)
+        try:
+            h_sigma = _output(_shift_solve(g, c, b0, b1, sigma)[..., -1], out)
+        except np.linalg.LinAlgError:
+            h_sigma = np.full(bsz, np.nan)
     with np.errstate(all="ignore"):
         shape_sigma = (np.prod(np.where(has_z, sigma[:, None] - zeros, 1.0), axis=1)
                        / np.prod(np.where(has_p, sigma[:, None] - poles, 1.0), axis=1))
@@ -416,11 +272,11 @@ def _with_rows(base: list[np.ndarray], rows: np.ndarray, part: tuple[np.ndarray,
 
 def _batch_matrices(mats: tuple[np.ndarray, ...], sigma: np.ndarray, f_hz: np.ndarray,
                     floor: float = CHECK_FLOOR, roots: tuple[np.ndarray, ...] | None = None,
-                    result: np.ndarray | None = None, work: tuple[np.ndarray, ...] | None = None
+                    result: np.ndarray | None = None, dest: np.ndarray | None = None
                     ) -> tuple[np.ndarray, np.ndarray]:
     """(H of every circuit on f_hz, whether each came from its factored form) for stacked pencils (G, C, b0, b1, out)
     with frequency scales sigma (rad/s); `floor` and `roots` (at those shifts) as `_factor`; H is written into
-    `result` when given, with `work` (`_buffers`) as scratch.
+    `result` when given (circuit i into its row dest[i], or row i without `dest`).
 
     A circuit is evaluated from the first of these factored forms that passes the check: (1) its poles, with its
     zeros when `roots` gives them, or else the guess that its numerator is K s^m (`_monomial`), which spares the
@@ -431,17 +287,16 @@ def _batch_matrices(mats: tuple[np.ndarray, ...], sigma: np.ndarray, f_hz: np.nd
     lo, hi = (f_hz.min(axis=-1), f_hz.max(axis=-1)) if grid else (f_hz.min(), f_hz.max())
     s_check = 2j * np.pi * np.geomspace(lo, hi, CHECK_POINTS, axis=-1)
     h_check = _exact(*mats, s_check)
-    rhs = (b0 + sigma[:, None] * b1)[..., None]  # one LU at the shifts: H there (the gain) and, unless the roots are
-    try:  # known, C shift-inverted (the poles)
-        shifted = np.linalg.solve(g + sigma[:, None, None] * c, rhs if roots is not None else np.concatenate([c, rhs], 2))
+    try:  # one LU at the shifts: H there (the gain) and, unless the roots are known, C shift-inverted (the poles)
+        shifted = _shift_solve(g, c, b0, b1, sigma, c if roots is None else None)
     except np.linalg.LinAlgError:  # a shift on a root of some circuit: every circuit of the stack to the retry
         shifted = None
-    h_sigma = np.full(len(g), np.nan) if shifted is None else np.einsum("bn,bn->b", shifted[..., -1], out)
+    h_sigma = np.full(len(g), np.nan) if shifted is None else _output(shifted[..., -1], out)
     w = 2 * np.pi * f_hz
     pick = (lambda a, r: a[r]) if grid else (lambda a, r: a)  # noqa: E731 - the rows' own grids, or the one grid
     sub = lambda rows: mats if len(rows) == len(g) else tuple(m[rows] for m in mats)  # noqa: E731
     result = np.empty((len(g), f_hz.shape[-1]), dtype=complex) if result is None else result
-    work = work or _buffers(len(g), w.shape[-1])
+    dest = np.arange(len(g)) if dest is None else dest
     factored, worst = np.zeros(len(g), dtype=bool), np.zeros(len(g), dtype=int)
 
     def attempt(rows: np.ndarray, shift: np.ndarray, found: tuple[np.ndarray, ...] | None,
@@ -449,7 +304,7 @@ def _batch_matrices(mats: tuple[np.ndarray, ...], sigma: np.ndarray, f_hz: np.nd
         """Evaluate the circuits `rows` that pass with this shift and these roots; return those that do not."""
         form = _factor(sub(rows), shift, pick(s_check, rows), h_check[rows], floor, found, at_shift)
         ok = np.flatnonzero(form.ok)
-        _evaluate(form, pick(w, rows), ok, result, work, rows)
+        _evaluate(form, pick(w, rows), ok, result, dest[rows])
         factored[rows[ok]], worst[rows] = True, form.worst
         return rows[~form.ok]
 
@@ -471,41 +326,25 @@ def _batch_matrices(mats: tuple[np.ndarray, ...], sigma: np.ndarray, f_hz: np.nd
         shift = np.abs(s_check[pending, worst[pending]] if grid else s_check[worst[pending]])
         pending = attempt(pending, shift, None, None)
     for i in pending:
-        result[i] = response(Pencil(g[i], c[i], b0[i], b1[i], out[i]), 1j * pick(w, i))
+        result[dest[i]] = response(Pencil(g[i], c[i], b0[i], b1[i], out[i]), 1j * pick(w, i))
     return result, factored
 
 
-def _evaluate(form: _Factored, w: np.ndarray, ok: np.ndarray, result: np.ndarray, work: tuple[np.ndarray, ...],
-              dest: np.ndarray | None = None) -> None:
-    """H of the circuits `ok` of `form` into their rows of `result` (row dest[i] for the form's circuit i; i itself
-    without `dest`), as many at a time as `work` holds. With a grid per circuit (w, rad/s, of shape (B, F), each row
-    padded by repeating its last frequency), the rows go in order of their length, and each block is evaluated only
-    as far as its longest row."""
-    step = -(-len(ok) // -(-len(ok) // len(work[0]))) if len(ok) else 1  # blocks of equal size, none over len(work[0])
-    dest = np.arange(len(ok)) if dest is None else dest
+def _evaluate(form: _Factored, w: np.ndarray, ok: np.ndarray, result: np.ndarray, dest: np.ndarray) -> None:
+    """H of the circuits `ok` of `form` into rows dest[ok] of `result`, on w (rad/s) of shape (F,), or (B, F) a row per
+    circuit of the form, each padded by repeating its last frequency (evaluated only up to its first repeat)."""
     if w.ndim == 1:
-        for k in range(0, len(ok), step):
-            part = ok[k : k + step]
-            if len(ok) == len(result):  # the usual case: every circuit, straight into the result
-                form.at(w, part, result[k : k + step], work)
-            else:
-                result[dest[part]] = form.at(w, part, work[3][: len(part)], work)
+        form.at(w, ok, result, dest[ok])
         return
     differs = np.concatenate([np.ones((len(w), 1), dtype=bool), w[:, :-1] != w[:, -1:]], axis=1)  # (B, F)
     length = w.shape[1] - np.argmax(differs[:, ::-1], axis=1)  # up to the first of the final frequency's repeats
-    by_length = ok[np.argsort(length[ok], kind="stable")]
-    for k in range(0, len(by_length), step):
-        part = by_length[k : k + step]
-        width = int(length[part].max())
-        h = form.at(w[part, :width], part, work[3][: len(part), :width], work)
-        result[dest[part], :width] = h
-        result[dest[part], width:] = h[:, -1:]  # the padding repeats the last frequency
+    form.at(w[ok], ok, result, dest[ok], length[ok])
 
 
-def sweep_hz(circuits: list[Circuit], f_hz: np.ndarray, chunk: int = CHUNK) -> np.ndarray:
-    """H(j 2 pi f) for every circuit and frequency, (B, F) complex, `chunk` circuits at a time. Circuits whose
-    factored form misses the exact solves at the check points by more than CHECK_RTOL are solved exactly."""
-    return sweep_with_report(circuits, f_hz, chunk)[0]
+def sweep_hz(circuits: list[Circuit], f_hz: np.ndarray) -> np.ndarray:
+    """H(j 2 pi f) for every circuit and frequency, (B, F) complex. Circuits whose factored form misses the exact
+    solves at the check points by more than CHECK_RTOL are solved exactly."""
+    return sweep_with_report(circuits, f_hz)[0]
 
 
 def sweep_blocks(circuits: list[Circuit], f_hz: np.ndarray, block: int = STREAM_BLOCK
@@ -523,29 +362,22 @@ def sweep_blocks(circuits: list[Circuit], f_hz: np.ndarray, block: int = STREAM_
         yield slice(k, min(k + block, len(circuits))), sweep_hz(circuits[k : k + block], f_hz)
 
 
-def sweep_with_report(circuits: list[Circuit], f_hz: np.ndarray, chunk: int = CHUNK) -> tuple[np.ndarray, np.ndarray]:
+def sweep_with_report(circuits: list[Circuit], f_hz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """`sweep_hz` plus a (B,) mask of the circuits evaluated from their factored form (the rest: exact solves).
-    Circuits are factored in groups of about equal size (`stack`), and their factored forms evaluated `chunk` rows at
-    a time, so that the work arrays (chunk x points, complex) stay near the cache."""
+    Circuits are factored in groups of about equal size (`stack`)."""
     f_hz = np.asarray(f_hz, dtype=float)
-    return _sweep_groups(stack(circuits), f_hz, CHECK_FLOOR, chunk)
+    return _sweep_groups(stack(circuits), f_hz, CHECK_FLOOR)
 
 
-def _sweep_groups(stacked: Stacked, f_hz: np.ndarray, floor: float, chunk: int = CHUNK) -> tuple[np.ndarray, ...]:
+def _sweep_groups(stacked: Stacked, f_hz: np.ndarray, floor: float) -> tuple[np.ndarray, ...]:
     """(H, factored) of every stacked circuit, group by group, on f_hz (F,) or on a row of f_hz (B, F) each."""
     n = sum(map(len, stacked.groups))
     h = np.empty((n, f_hz.shape[-1]), dtype=complex)
     factored = np.empty(n, dtype=bool)
-    block = np.empty((max(map(len, stacked.groups), default=0), f_hz.shape[-1]), dtype=complex)  # touched if used
-    work = _buffers(min(chunk, n), f_hz.shape[-1])
     roots = stacked.roots or [None] * len(stacked.groups)
     for rows, (mats, sigma), known in zip(stacked.groups, stacked.parts, roots):
         f_rows = f_hz[rows] if f_hz.ndim == 2 else f_hz
-        run = len(rows) and rows[-1] - rows[0] == len(rows) - 1 and bool(np.all(np.diff(rows) == 1))
-        into = h[rows[0] : rows[-1] + 1] if run else block[: len(rows)]  # straight into h where the rows are a run
-        _, factored[rows] = _batch_matrices(mats, sigma, f_rows, floor, known, result=into, work=work)
-        if not run:
-            h[rows] = into
+        _, factored[rows] = _batch_matrices(mats, sigma, f_rows, floor, known, result=h, dest=rows)
     return h, factored
 
 
@@ -656,10 +488,8 @@ def sweep_values(circuit: Circuit, values: np.ndarray, f_hz: np.ndarray, chunk: 
         raise ValueError(f"values has {values.shape[1]} columns; the circuit has {len(one.kinds)} elements")
     f_hz = np.asarray(f_hz, dtype=float)
     h = np.empty((len(values), len(f_hz)), dtype=complex)
-    work = _buffers(min(chunk, len(values)), len(f_hz))
     for k in range(0, len(values), chunk):
         rows = values[k : k + chunk]
         g, c, b0, b1, out = stamping.matrices(stamping.repeat(one, len(rows)), rows.ravel())
-        _batch_matrices((g, c, b0, b1, out), _frequency_scales(g, c), f_hz, floor, result=h[k : k + len(rows)],
-                        work=work)
+        _batch_matrices((g, c, b0, b1, out), _frequency_scales(g, c), f_hz, floor, result=h[k : k + len(rows)])
     return h

@@ -1,0 +1,151 @@
+"""Rational functions in factored form, evaluated on the jw axis by one compiled loop.
+
+The roots of each polynomial of a stack are grouped into real factors (`factors`): a power of s for the roots at exactly
+0, one real quadratic s^2 + b s + c for each conjugate pair and each pair of real roots, and an odd real root. At s = jw
+a quadratic is (c - w^2) + j b w, so a pair costs one complex product where its two linear factors would cost two.
+
+`ratio_at_jw` evaluates gain * numerator / denominator at every frequency of every row in one pass, compiled with numba:
+each value is built in registers and written once. The same products as numpy array operations take three passes over
+memory per factor and a complex division (Smith's, as numpy's) of their own, and a sweep is bound by that traffic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+from numba import njit
+
+
+@dataclass
+class Factors:
+    """The roots of a stack of polynomials (one a row), grouped for evaluation on the jw axis: `power` roots at exactly
+    0, (jw)^power; quadratic factors s^2 + b s + c (b, c real), one for each conjugate pair and each pair of real
+    roots; an odd real root; and the complex roots of a row whose roots are not in conjugate pairs (`lone`: the
+    eigenvalues of a real matrix are, so this is for safety)."""
+
+    power: np.ndarray  # (B,) int
+    b: np.ndarray  # (B, Q) real, each row's `quads` to the left
+    c: np.ndarray
+    quads: np.ndarray  # (B,) int
+    odd: np.ndarray  # (B,) real root, where has_odd
+    has_odd: np.ndarray  # (B,) bool
+    lone: np.ndarray  # (B, L) complex
+    has_lone: np.ndarray  # (B, L) bool
+
+    def take(self, rows: np.ndarray | slice) -> Factors:
+        return Factors(*(getattr(self, f.name)[rows] for f in fields(self)))
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """The fields as contiguous arrays of the dtypes the compiled loop is built for (one compilation)."""
+        kinds = (np.int64, float, float, np.int64, float, np.bool_, complex, np.bool_)
+        return tuple(np.ascontiguousarray(getattr(self, f.name), dtype=k) for f, k in zip(fields(self), kinds))
+
+
+def factors(roots: np.ndarray, present: np.ndarray) -> Factors:
+    """The present roots (B, K) of each row as `Factors`.
+
+    >>> f = factors(np.array([[0, -1 + 2j, -1 - 2j, -3]]), np.ones((1, 4), dtype=bool))
+    >>> int(f.power[0]), int(f.quads[0]), float(f.b[0, 0]), float(f.c[0, 0]), float(f.odd[0])  # s (s^2 + 2s + 5) (s + 3)
+    (1, 1, 2.0, 5.0, -3.0)
+    """
+    zero = present & (roots == 0)
+    rest = present & ~zero
+    upper, lower, real = rest & (roots.imag > 0), rest & (roots.imag < 0), rest & (roots.imag == 0)
+    paired = upper.sum(axis=1) == lower.sum(axis=1)  # the eigenvalues of a real matrix come in exact conjugate pairs
+    pair = upper & paired[:, None]
+    reals = np.sort(np.where(real, roots.real, np.inf), axis=1)  # real roots in order, taken two by two
+    n_real = real.sum(axis=1)
+    half = reals.shape[1] // 2
+    r1, r2 = reals[:, 0 : 2 * half : 2], reals[:, 1 : 2 * half : 2]
+    two = np.arange(half)[None, :] < (n_real // 2)[:, None]  # both of the two are roots
+    with np.errstate(invalid="ignore"):
+        b = np.concatenate([np.where(pair, -2.0 * roots.real, 0.0), np.where(two, -(r1 + r2), 0.0)], axis=1)
+        c = np.concatenate([np.where(pair, roots.real ** 2 + roots.imag ** 2, 0.0), np.where(two, r1 * r2, 0.0)], axis=1)
+    has_q = np.concatenate([pair, two], axis=1)
+    order = np.argsort(~has_q, axis=1, kind="stable")  # the quadratic factors to the left of each row
+    odd = reals[np.arange(len(roots)), np.maximum(n_real - 1, 0)] if reals.shape[1] else np.zeros(len(roots))
+    lone = (upper | lower) & ~paired[:, None]
+    kept = lone.shape[1] if lone.any() else 0  # no columns at all in the usual case, where every row is in pairs
+    return Factors(zero.sum(axis=1), np.take_along_axis(b, order, 1), np.take_along_axis(c, order, 1),
+                   has_q.sum(axis=1), odd, n_real % 2 == 1, roots[:, :kept], lone[:, :kept])
+
+
+def ratio_at_jw(w_rad_s: np.ndarray, num: Factors, den: Factors, gain: np.ndarray, rows: np.ndarray,
+                out: np.ndarray, dest: np.ndarray | None = None, length: np.ndarray | None = None) -> np.ndarray:
+    """gain[i] num_i(jw) / den_i(jw) for each i of `rows`, written into row dest[k] of `out` (k itself without `dest`);
+    w_rad_s is one grid (F,) for every row or one row each (len(rows), F). With `length`, row k is evaluated on its
+    first length[k] frequencies and the rest repeat the last of them (a grid per circuit padded by repeating its last
+    frequency). Returns `out`.
+
+    >>> one = factors(np.zeros((1, 0), dtype=complex), np.zeros((1, 0), dtype=bool))
+    >>> rc = factors(np.array([[-1e3 + 0j]]), np.ones((1, 1), dtype=bool))  # 1e3 / (s + 1e3): RC cutoff at 1e3 rad/s
+    >>> h = ratio_at_jw(np.array([0.0, 1e3]), one, rc, np.array([1e3]), np.array([0]), np.empty((1, 2), dtype=complex))
+    >>> np.round(np.abs(h[0]) ** 2, 12).tolist()
+    [1.0, 0.5]
+    """
+    rows = np.ascontiguousarray(rows, dtype=np.int64)
+    w = np.ascontiguousarray(np.atleast_2d(w_rad_s), dtype=float)
+    w_row = np.zeros(len(rows), dtype=np.int64) if w_rad_s.ndim == 1 else np.arange(len(rows), dtype=np.int64)
+    dest = np.arange(len(rows), dtype=np.int64) if dest is None else np.ascontiguousarray(dest, dtype=np.int64)
+    length = np.full(len(rows), w.shape[1], dtype=np.int64) if length is None else np.asarray(length, dtype=np.int64)
+    _ratio(w, w_row, length, rows, dest, np.ascontiguousarray(gain, dtype=complex), *num.arrays(), *den.arrays(), out)
+    return out
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _ratio(w, w_row, length, rows, dest, gain,
+           n_power, n_b, n_c, n_quads, n_odd, n_has_odd, n_lone, n_has_lone,
+           d_power, d_b, d_c, d_quads, d_odd, d_has_odd, d_lone, d_has_lone, out):  # pragma: no cover - compiled
+    for k in range(rows.shape[0]):
+        i, o, r = rows[k], dest[k], w_row[k]
+        gr, gi = gain[i].real, gain[i].imag
+        nb, nc, dbi, dci = n_b[i], n_c[i], d_b[i], d_c[i]
+        nq, dq, npw, dpw = n_quads[i], d_quads[i], n_power[i], d_power[i]
+        nk, dk = npw % 4, dpw % 4  # j^power
+        nh, dh, no, do = n_has_odd[i], d_has_odd[i], n_odd[i], d_odd[i]
+        nl, dl = n_has_lone[i].any(), d_has_lone[i].any()
+        for j in range(length[k]):
+            x = w[r, j]
+            x2 = x * x
+            xm = 1.0
+            for _ in range(npw):
+                xm *= x
+            ar = xm if nk == 0 else (-xm if nk == 2 else 0.0)
+            ai = xm if nk == 1 else (-xm if nk == 3 else 0.0)
+            for q in range(nq):
+                fr, fi = nc[q] - x2, nb[q] * x
+                ar, ai = ar * fr - ai * fi, ar * fi + ai * fr
+            if nh:
+                ar, ai = -ar * no - ai * x, ar * x - ai * no
+            if nl:
+                for q in range(n_lone.shape[1]):
+                    if n_has_lone[i, q]:
+                        fr, fi = -n_lone[i, q].real, x - n_lone[i, q].imag
+                        ar, ai = ar * fr - ai * fi, ar * fi + ai * fr
+            xm = 1.0
+            for _ in range(dpw):
+                xm *= x
+            br = xm if dk == 0 else (-xm if dk == 2 else 0.0)
+            bi = xm if dk == 1 else (-xm if dk == 3 else 0.0)
+            for q in range(dq):
+                fr, fi = dci[q] - x2, dbi[q] * x
+                br, bi = br * fr - bi * fi, br * fi + bi * fr
+            if dh:
+                br, bi = -br * do - bi * x, br * x - bi * do
+            if dl:
+                for q in range(d_lone.shape[1]):
+                    if d_has_lone[i, q]:
+                        fr, fi = -d_lone[i, q].real, x - d_lone[i, q].imag
+                        br, bi = br * fr - bi * fi, br * fi + bi * fr
+            ar, ai = gr * ar - gi * ai, gr * ai + gi * ar
+            if abs(br) >= abs(bi):  # Smith's division, as numpy's
+                t = bi / br
+                d = br + bi * t
+                out[o, j] = complex((ar + ai * t) / d, (ai - ar * t) / d)
+            else:
+                t = br / bi
+                d = bi + br * t
+                out[o, j] = complex((ar * t + ai) / d, (ai * t - ar) / d)
+        for j in range(length[k], out.shape[1]):
+            out[o, j] = out[o, length[k] - 1]
