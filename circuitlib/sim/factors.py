@@ -4,9 +4,10 @@ The roots of each polynomial of a stack are grouped into real factors (`factors`
 0, one real quadratic s^2 + b s + c for each conjugate pair and each pair of real roots, and an odd real root. At s = jw
 a quadratic is (c - w^2) + j b w, so a pair costs one complex product where its two linear factors would cost two.
 
-`ratio_at_jw` evaluates gain * numerator / denominator at every frequency of every row in one pass, compiled with numba:
-each value is built in registers and written once. The same products as numpy array operations take three passes over
-memory per factor and a complex division (Smith's, as numpy's) of their own, and a sweep is bound by that traffic.
+`ratio_at_jw` evaluates gain * numerator / denominator at every frequency of every row, compiled with numba: a row at a
+time, factor by factor over the row's frequencies in work arrays that stay in the cache (simple loops, which the
+compiler vectorises), and the result written once. The same products as numpy array operations on a whole stack take
+three passes over memory per factor and a complex division of their own, and a sweep is bound by that traffic.
 """
 
 from __future__ import annotations
@@ -97,55 +98,48 @@ def ratio_at_jw(w_rad_s: np.ndarray, num: Factors, den: Factors, gain: np.ndarra
 def _ratio(w, w_row, length, rows, dest, gain,
            n_power, n_b, n_c, n_quads, n_odd, n_has_odd, n_lone, n_has_lone,
            d_power, d_b, d_c, d_quads, d_odd, d_has_odd, d_lone, d_has_lone, out):  # pragma: no cover - compiled
+    ar, ai, br, bi = np.empty(w.shape[1]), np.empty(w.shape[1]), np.empty(w.shape[1]), np.empty(w.shape[1])
     for k in range(rows.shape[0]):
-        i, o, r = rows[k], dest[k], w_row[k]
+        i, o, n = rows[k], dest[k], length[k]
+        x = w[w_row[k], :n]
+        _product(x, n_power[i], n_b[i], n_c[i], n_quads[i], n_odd[i], n_has_odd[i], n_lone[i], n_has_lone[i], ar, ai)
+        _product(x, d_power[i], d_b[i], d_c[i], d_quads[i], d_odd[i], d_has_odd[i], d_lone[i], d_has_lone[i], br, bi)
         gr, gi = gain[i].real, gain[i].imag
-        nb, nc, dbi, dci = n_b[i], n_c[i], d_b[i], d_c[i]
-        nq, dq, npw, dpw = n_quads[i], d_quads[i], n_power[i], d_power[i]
-        nk, dk = npw % 4, dpw % 4  # j^power
-        nh, dh, no, do = n_has_odd[i], d_has_odd[i], n_odd[i], d_odd[i]
-        nl, dl = n_has_lone[i].any(), d_has_lone[i].any()
-        for j in range(length[k]):
-            x = w[r, j]
-            x2 = x * x
-            xm = 1.0
-            for _ in range(npw):
-                xm *= x
-            ar = xm if nk == 0 else (-xm if nk == 2 else 0.0)
-            ai = xm if nk == 1 else (-xm if nk == 3 else 0.0)
-            for q in range(nq):
-                fr, fi = nc[q] - x2, nb[q] * x
-                ar, ai = ar * fr - ai * fi, ar * fi + ai * fr
-            if nh:
-                ar, ai = -ar * no - ai * x, ar * x - ai * no
-            if nl:
-                for q in range(n_lone.shape[1]):
-                    if n_has_lone[i, q]:
-                        fr, fi = -n_lone[i, q].real, x - n_lone[i, q].imag
-                        ar, ai = ar * fr - ai * fi, ar * fi + ai * fr
-            xm = 1.0
-            for _ in range(dpw):
-                xm *= x
-            br = xm if dk == 0 else (-xm if dk == 2 else 0.0)
-            bi = xm if dk == 1 else (-xm if dk == 3 else 0.0)
-            for q in range(dq):
-                fr, fi = dci[q] - x2, dbi[q] * x
-                br, bi = br * fr - bi * fi, br * fi + bi * fr
-            if dh:
-                br, bi = -br * do - bi * x, br * x - bi * do
-            if dl:
-                for q in range(d_lone.shape[1]):
-                    if d_has_lone[i, q]:
-                        fr, fi = -d_lone[i, q].real, x - d_lone[i, q].imag
-                        br, bi = br * fr - bi * fi, br * fi + bi * fr
-            ar, ai = gr * ar - gi * ai, gr * ai + gi * ar
-            if abs(br) >= abs(bi):  # Smith's division, as numpy's
-                t = bi / br
-                d = br + bi * t
-                out[o, j] = complex((ar + ai * t) / d, (ai - ar * t) / d)
+        for j in range(n):
+            pr, pi = gr * ar[j] - gi * ai[j], gr * ai[j] + gi * ar[j]
+            qr, qi = br[j], bi[j]
+            if abs(qr) >= abs(qi):  # Smith's division, as numpy's
+                t = qi / qr
+                d = qr + qi * t
+                out[o, j] = complex((pr + pi * t) / d, (pi - pr * t) / d)
             else:
-                t = br / bi
-                d = bi + br * t
-                out[o, j] = complex((ar * t + ai) / d, (ai * t - ar) / d)
-        for j in range(length[k], out.shape[1]):
-            out[o, j] = out[o, length[k] - 1]
+                t = qr / qi
+                d = qi + qr * t
+                out[o, j] = complex((pr * t + pi) / d, (pi * t - pr) / d)
+        for j in range(n, out.shape[1]):
+            out[o, j] = out[o, n - 1]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _product(x, power, b, c, quads, odd, has_odd, lone, has_lone, re, im):  # pragma: no cover - compiled
+    """One row's factors at s = jx into (re, im), factor by factor over the whole row: each step is a simple loop over
+    the frequencies, which the compiler vectorises."""
+    k = power % 4  # j^power
+    for j in range(x.shape[0]):
+        xm = x[j] ** power
+        re[j] = xm if k == 0 else (-xm if k == 2 else 0.0)
+        im[j] = xm if k == 1 else (-xm if k == 3 else 0.0)
+    for q in range(quads):
+        cq, bq = c[q], b[q]
+        for j in range(x.shape[0]):
+            fr, fi = cq - x[j] * x[j], bq * x[j]
+            re[j], im[j] = re[j] * fr - im[j] * fi, re[j] * fi + im[j] * fr
+    if has_odd:
+        for j in range(x.shape[0]):
+            re[j], im[j] = -re[j] * odd - im[j] * x[j], re[j] * x[j] - im[j] * odd
+    for q in range(lone.shape[0]):
+        if has_lone[q]:
+            zr, zi = lone[q].real, lone[q].imag
+            for j in range(x.shape[0]):
+                fr, fi = -zr, x[j] - zi
+                re[j], im[j] = re[j] * fr - im[j] * fi, re[j] * fi + im[j] * fr
