@@ -36,6 +36,16 @@ def test_summary_counts_and_compares_with_classical():
     assert gen["median s"] == pytest.approx(8.0)
 
 
+def test_against_classical_is_per_mask_on_the_masks_both_met():
+    """generative meets masks 0-2 and classical all four: three rows, each one part more and one inductor fewer than
+    the ladder; none meets nothing: no rows (an empty comparison, not zeros)."""
+    versus = gs.against_classical(_frame(), "generative")
+    assert versus.index.tolist() == [0, 1, 2]
+    assert versus["parts"].tolist() == [1, 1, 1] and versus["inductors"].tolist() == [-1, -1, -1]
+    assert versus["yield_5pct"].tolist() == [0.0, 0.0, 0.0]
+    assert gs.against_classical(_frame(), "none").empty
+
+
 def test_success_by_budget_is_a_share_per_method_and_budget():
     curve = gs.success_by_budget(_frame())
     assert list(curve.index) == list(gs.METHODS) and list(curve.columns) == list(gs.BUDGETS)

@@ -106,23 +106,29 @@ def study_mask(i: int, mask: FilterMask, cfg: ms.SearchConfig, learned: LearnedP
     return rows, bests
 
 
+def against_classical(frame: pd.DataFrame, method: str) -> pd.DataFrame:
+    """On each mask that `method` and classical synthesis both met (the index): the method's design minus the classical
+    ladder in parts, inductors and yield at 5 %."""
+    classical = frame[frame["method"] == "classical"].set_index("mask")
+    part = frame[frame["method"] == method].set_index("mask")
+    both = part.index[part["met"] & classical["met"].reindex(part.index).fillna(False).astype(bool)]
+    return pd.DataFrame({k: part.loc[both, k] - classical.loc[both, k] for k in ("parts", "inductors", "yield_5pct")})
+
+
 def summary(frame: pd.DataFrame) -> pd.DataFrame:
     """Per method: masks met (ngspice), raw success, median parts and inductors over classical's on the masks both
-    met, the median yield at 5 % of its met designs and its median difference from classical's on the masks both met,
-    distinct met topologies and the novel ones, median seconds."""
-    classical = frame[frame["method"] == "classical"].set_index("mask")
+    met (`against_classical`), the median yield at 5 % of its met designs and its median difference from classical's
+    on the masks both met, distinct met topologies and the novel ones, median seconds."""
     out = []
     for method in METHODS:
         part = frame[frame["method"] == method].set_index("mask")
-        both = part.index[part["met"] & classical["met"].reindex(part.index).fillna(False).astype(bool)]
+        versus = against_classical(frame, method)
         out.append({"method": LABELS[method], "masks met": f"{int(part['met'].sum())}/{len(part)}",
                     "raw met": f"{int(part['raw_met'].fillna(False).sum())}/{len(part)}",
-                    "extra parts (median)": (part.loc[both, "parts"] - classical.loc[both, "parts"]).median(),
-                    "extra inductors (median)": (part.loc[both, "inductors"]
-                                                 - classical.loc[both, "inductors"]).median(),
+                    "extra parts (median)": versus["parts"].median(),
+                    "extra inductors (median)": versus["inductors"].median(),
                     "yield at 5% (median of met)": part["yield_5pct"].median(),
-                    "yield minus classical's (median, masks both met)": (part.loc[both, "yield_5pct"]
-                                                                        - classical.loc[both, "yield_5pct"]).median(),
+                    "yield minus classical's (median, masks both met)": versus["yield_5pct"].median(),
                     "met topologies": int(part["met_topologies"].sum()),
                     "novel": {"classical": "synthesised", "none": "no model"}.get(method)
                     or int(part["novel_topologies"].sum()),
