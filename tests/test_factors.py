@@ -74,3 +74,25 @@ def test_grouping_pairs_real_roots_and_keeps_the_odd_one():
     assert f.quads.tolist() == [1, 1] and f.has_odd.tolist() == [True, False] and f.power.tolist() == [1, 2]
     assert (f.b[0, 0], f.c[0, 0], f.odd[0]) == (7.0, 10.0, -1.0)
     assert (f.b[1, 0], f.c[1, 0]) == (2.0, 5.0)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"rows": np.array([0, 3])}, "rows must index"),
+    ({"rows": np.array([-1])}, "rows must index"),
+    ({"dest": np.array([0, 5])}, "dest must give"),
+    ({"dest": np.array([0])}, "dest must give"),
+    ({"length": np.array([0, 4])}, "length must be"),
+    ({"length": np.array([1, 5])}, "length must be"),
+    ({"out": np.empty((2, 4))}, "complex"),
+    ({"out": np.empty((2, 3), dtype=complex)}, "w_rad_s of shape"),
+    ({"w": np.ones((3, 4))}, "w_rad_s of shape"),
+])
+def test_indices_out_of_range_are_refused_before_the_compiled_loop(change, message):
+    """The compiled loop checks no index, so a row, destination or length out of range is refused first (it would
+    write outside the output); the output must be complex and the grid as wide as it."""
+    rng = np.random.default_rng(1)
+    num, den = (factors(*random_roots(rng, 3)) for _ in range(2))
+    args = {"w": np.geomspace(1.0, 10.0, 4), "rows": np.array([0, 2]), "dest": np.array([1, 0]),
+            "length": np.array([4, 2]), "out": np.empty((2, 4), dtype=complex)} | change
+    with pytest.raises(ValueError, match=message):
+        ratio_at_jw(args["w"], num, den, np.ones(3), args["rows"], args["out"], args["dest"], args["length"])

@@ -90,8 +90,28 @@ def ratio_at_jw(w_rad_s: np.ndarray, num: Factors, den: Factors, gain: np.ndarra
     w_row = np.zeros(len(rows), dtype=np.int64) if w_rad_s.ndim == 1 else np.arange(len(rows), dtype=np.int64)
     dest = np.arange(len(rows), dtype=np.int64) if dest is None else np.ascontiguousarray(dest, dtype=np.int64)
     length = np.full(len(rows), w.shape[1], dtype=np.int64) if length is None else np.asarray(length, dtype=np.int64)
+    _check(w_rad_s, w, rows, dest, length, len(gain), (len(num.power), len(den.power)), out)
     _ratio(w, w_row, length, rows, dest, np.ascontiguousarray(gain, dtype=complex), *num.arrays(), *den.arrays(), out)
     return out
+
+
+def _check(w_rad_s: np.ndarray, w: np.ndarray, rows: np.ndarray, dest: np.ndarray, length: np.ndarray, n: int,
+           n_factors: tuple[int, int], out: np.ndarray) -> None:
+    """ValueError unless every index the compiled loop will follow is in range (it checks none: a wrong index would
+    write outside `out`)."""
+    def within(x: np.ndarray, lo: int, hi: int) -> bool:
+        return not len(x) or (int(x.min()) >= lo and int(x.max()) < hi)
+
+    if out.dtype != complex or out.ndim != 2 or not out.flags.writeable:
+        raise ValueError(f"out must be a writable 2-D complex array, not {out.dtype} of shape {out.shape}")
+    if w_rad_s.ndim not in (1, 2) or w.shape[1] != out.shape[1] or (w_rad_s.ndim == 2 and len(w) != len(rows)):
+        raise ValueError(f"w_rad_s of shape {w_rad_s.shape} for {len(rows)} rows into {out.shape[1]} columns")
+    if n_factors != (n, n) or not within(rows, 0, n):
+        raise ValueError(f"rows must index the {n} gains, numerators and denominators")
+    if len(dest) != len(rows) or not within(dest, 0, len(out)):
+        raise ValueError(f"dest must give one row of out (0 to {len(out) - 1}) for each of the {len(rows)} rows")
+    if len(length) != len(rows) or not within(length, 1, out.shape[1] + 1):
+        raise ValueError(f"length must be 1 to {out.shape[1]} for each of the {len(rows)} rows")
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

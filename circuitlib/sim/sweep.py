@@ -16,8 +16,8 @@ origin, and the zero pencil's eigenvalues are computed only for the circuits whe
 
 How the time is kept down: the circuits are read once into stamps with array operations (`stamping.stamp`),
 factored in groups of equal size (`stack`: no circuit padded to a much larger one, since eigenvalues cost the cube of
-the size), and the factored forms evaluated by one compiled loop (`factors.ratio_at_jw`), which builds each value in
-registers and writes it once. Past memory, `sweep_blocks` streams the circuits a block at a time.
+the size), and the factored forms evaluated by one compiled loop (`factors.ratio_at_jw`), a row at a time in work
+arrays that stay in the cache, each result written once. Past memory, `sweep_blocks` streams the circuits a block at a time.
 """
 
 from __future__ import annotations
