@@ -300,3 +300,25 @@ def test_build_keeps_a_matching_dataset_and_rebuilds_a_changed_one(tmp_path):
     assert not made and again == first
     other, made = md.build(md.MaskDatasetConfig(n_records=14, seed=5), tmp_path, progress=False)
     assert made and other["count"] == 14
+
+
+def test_lowpass_transitions_are_the_narrowest_a_record_attains(records):
+    """Each transition ratio is where `attains` changes its answer: a low-pass mask of 1 dB ripple and that attenuation,
+    with the record's terminations, is attained with its stopband edge just above ratio x passband edge and refused
+    just below. Only classical low-pass records count (no mutants, no other response)."""
+    rows = md.lowpass_transitions(records, ripple_db=1.0)
+    classical = {r["family"] for r in records if r["response"] == "lowpass" and r["family"] != "mutant"}
+    assert rows and {r["family"] for r in rows} <= classical
+    checked = 0
+    for rec in records:
+        if rec["response"] != "lowpass" or rec["family"] == "mutant":
+            continue
+        for row in md.lowpass_transitions([rec], ripple_db=1.0)[:2]:
+            p_hz = rec["descriptors"]["pass_edge"]["1.0"] / TWO_PI * 1e3
+            a = row["attenuation dB"]
+            wide = FilterMask("lowpass", p_hz, p_hz * row["ratio"] * (1 + 1e-6), 1.0, a, *_terminations(rec))
+            narrow = FilterMask("lowpass", p_hz, p_hz * row["ratio"] * (1 - 1e-3), 1.0, a, *_terminations(rec))
+            assert md.attains(rec, wide) is not None and md.attains(rec, narrow) is None, rec["id"]
+            checked += 1
+    assert checked >= 10
+    assert md.lowpass_transitions([r for r in records if r["family"] == "mutant" or r["response"] != "lowpass"]) == []

@@ -764,6 +764,28 @@ def attains(record: dict, mask: FilterMask) -> float | None:
     return math.sqrt(lo * hi)
 
 
+def lowpass_transitions(records: Iterable[dict], ripple_db: float = 1.0) -> list[dict]:
+    """For each low-pass record of a classical family (mutants left out) and each attenuation a (dB) it reaches: its
+    stopband edge at a over its passband edge at `ripple_db`, the narrowest transition it can meet in a low-pass mask
+    of that ripple and attenuation (`attains`), with its family and order; records whose passband edge does not exist
+    at that ripple give none.
+
+    >>> rec = {"response": "lowpass", "family": "butterworth", "order": 3,
+    ...        "descriptors": {"pass_edge": {"1.0": 0.8}, "stop_edge": {"20.0": 2.0, "40.0": None}}}
+    >>> lowpass_transitions([rec])
+    [{'family': 'butterworth', 'attenuation dB': 20.0, 'ratio': 2.5, 'order': 3}]
+    """
+    rows = []
+    for r in records:
+        if r["response"] != "lowpass" or r["family"] == "mutant":
+            continue
+        p = r["descriptors"]["pass_edge"][level_key(ripple_db)]
+        for a, s in r["descriptors"]["stop_edge"].items():
+            if p is not None and s is not None:
+                rows.append({"family": r["family"], "attenuation dB": float(a), "ratio": s / p, "order": r["order"]})
+    return rows
+
+
 def impedance_of(record: dict, mask: FilterMask) -> float:
     """The impedance level (ohm) that the record's normalised circuit is scaled by for `mask`."""
     if record["rs_ohm"] > 0:
